@@ -1,0 +1,1 @@
+"""Understanding a case and composing a grounded answer: intent, relations, passage choice, wording."""

@@ -1,0 +1,179 @@
+"""Which knowledge-base passages fit a case.
+
+Exact keys first (error codes, exception and class names, statuses the knowledge base names), then
+lexical ranking over the question and what the screenshot stresses. Two rules make the choice
+robust for any knowledge base, not only one:
+- a passage about *other* codes or exceptions than the ones on screen is about another case;
+- among passages that differ by a threshold in their heading ("超过 3 天" vs "超过 7 天"), the one
+  whose threshold the observed duration has passed is the one that applies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..knowledge import Hit, KnowledgeBase
+from ..perception import DIALOG, RED_TEXT, TOAST, WARNING, Perception
+from ..perception.fields import Fields
+from ..safety import looks_like_instruction
+from .intent import VOCABULARY, keyword_scores
+
+PROBLEM_WORDS = (
+    "失败",
+    "错误",
+    "不足",
+    "超出",
+    "超过",
+    "过期",
+    "冻结",
+    "驳回",
+    "不可用",
+    "无法",
+    "异常",
+    "未更新",
+    "不完整",
+    "缺少",
+    "不一致",
+    "风险",
+    "暂停",
+    "拒绝",
+    "未通过",
+    "未满",
+    "未达到",
+    "没有",
+    "不能",
+    "取消",
+    "failed",
+    "error",
+    "expired",
+    "declined",
+    "exceeded",
+    "insufficient",
+    "invalid",
+    "unable",
+    "not ",
+    "locked",
+    "frozen",
+    "rejected",
+    "incomplete",
+    "missing",
+    "denied",
+    "overdue",
+)
+_THRESHOLD = re.compile(
+    r"(?:超过|超出|逾|over|more than|beyond)\s*(\d+)\s*(个)?\s*(小时|天|日|周|hours?|days?|weeks?)", re.I
+)
+# Keys that name one specific case: error codes, exceptions, the app classes of a crash.
+_CODE_LIKE = re.compile(
+    r"^[A-Z]{1,8}[_-]?\d{2,6}$|Exception$|Error$|^EXC_|^SIG[A-Z]+$|^ANR$|[a-z](?:Activity|Fragment|Controller)$"
+)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    hits: list[Hit]
+    query: str
+    keys: list[str]
+
+
+def salient_texts(perception: Perception | None) -> list[str]:
+    """Texts the screenshot stresses with colour, a dialog or a toast, or that state a problem."""
+    if perception is None:
+        return []
+    out: list[str] = []
+    for block in perception.blocks:
+        text = block.text
+        if looks_like_instruction(text):
+            continue
+        stressed = block.cues & {WARNING, RED_TEXT, DIALOG, TOAST}
+        if (stressed and len(text) >= 4) or has_problem_words(text):
+            out.append(text)
+    return out
+
+
+def has_problem_words(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in PROBLEM_WORDS)
+
+
+def ground(
+    knowledge: KnowledgeBase,
+    *,
+    question: str,
+    intent: str,
+    perception: Perception | None,
+    fields: Fields | None,
+    context: str = "",
+    extra: Sequence[str] = (),
+    limit: int = 6,
+) -> Grounding:
+    screen_keys = list(fields.keys) if fields else []
+    statuses = list(fields.statuses) if fields else []
+    passage_keys = {key for passage in knowledge.passages for key in passage.keys}
+    keys = screen_keys + [s for s in statuses if s in passage_keys]
+    # When the question names no topic ("怎么办？"), the intent's words help find the article.
+    topical = keyword_scores(question).get(intent, 0) > 0
+    intent_words = "" if topical else " ".join(VOCABULARY.get(intent, ())[:6])
+    query = " ".join([question, question, context, *statuses, *salient_texts(perception)[:6], *extra, intent_words])
+    hits = knowledge.search(query, keys=keys, limit=max(limit * 2, 12))
+    hits = [hit for hit in hits if not _about_other_case(hit, screen_keys)]
+    hits = _rerank_by_intent(hits, intent)
+    hits = _apply_thresholds(hits, fields)
+    return Grounding(hits=hits[:limit], query=query, keys=keys)
+
+
+def _about_other_case(hit: Hit, screen_keys: list[str]) -> bool:
+    """The passage names specific codes/exceptions, the screen shows others and none of these."""
+    own = [key for key in hit.passage.keys if _CODE_LIKE.search(key)]
+    seen = [key for key in screen_keys if _CODE_LIKE.search(key)]
+    return bool(own and seen and not hit.matched_keys)
+
+
+def _rerank_by_intent(hits: list[Hit], intent: str) -> list[Hit]:
+    def key(hit: Hit) -> tuple[int, float]:
+        scores = keyword_scores(f"{hit.passage.article} {hit.passage.heading} {hit.passage.text}")
+        best = max(scores, key=lambda name: scores[name])
+        boost = 1.35 if scores[best] > 0 and best == intent else 1.0
+        return (1 if hit.matched_keys else 0, hit.score * boost)
+
+    return sorted(hits, key=key, reverse=True)
+
+
+def _hours(value: float, unit: str) -> float:
+    unit = unit.lower()
+    if unit in ("天", "日") or unit.startswith("day"):
+        return value * 24
+    if unit in ("周",) or unit.startswith("week"):
+        return value * 24 * 7
+    if unit in ("minute",):
+        return value / 60
+    return value
+
+
+def _apply_thresholds(hits: list[Hit], fields: Fields | None) -> list[Hit]:
+    if not fields or not fields.durations:
+        return hits
+    observed = max(
+        (_hours(value, unit) for value, unit, _ in fields.durations if unit in ("day", "hour", "week")),
+        default=0.0,
+    )
+    if not observed:
+        return hits
+    top = hits[:5]
+    thresholds: dict[int, float] = {}
+    for index, hit in enumerate(top):
+        m = _THRESHOLD.search(hit.passage.heading)
+        if m:
+            thresholds[index] = _hours(float(m.group(1)), m.group(3))
+    if len(thresholds) < 2:
+        return hits
+    passed = {i: t for i, t in thresholds.items() if t <= observed}
+    if not passed:
+        return hits
+    best = max(passed, key=lambda i: passed[i])
+    not_reached = {i for i, t in thresholds.items() if t > observed}
+    ordered = [top[best]] + [h for i, h in enumerate(top) if i != best and i not in not_reached]
+    ordered += [top[i] for i in sorted(not_reached)]
+    return ordered + hits[5:]

@@ -1,0 +1,226 @@
+"""The Assistant runs the pipeline: intake → moderation → perception → fields → knowledge → engine."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .answering.describe import customer_messages
+from .answering.grounding import ground
+from .answering.intent import classify_intent
+from .answering.relations import relations
+from .config import Settings
+from .engines import Case, Engine, Turn, load_engine
+from .errors import QuestionError
+from .intake import ImageSource, IntakeLimits, Moderator, PreparedImage, load_image, load_moderators, moderate
+from .knowledge import KnowledgeStore, demo_kb_path
+from .knowledge.text import detect_language
+from .perception import OcrSettings, Perception, perceive
+from .perception.fields import Fields, extract_fields
+from .safety import mask_pii
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    role: str  # "user" or "assistant"
+    text: str
+    image: ImageSource | PreparedImage | None = None
+
+
+@dataclass
+class Answer:
+    text: str
+    intent: str
+    escalate: bool
+    team: str | None
+    language: str
+    evidence: list[dict[str, Any]]  # OCR lines with boxes that the answer rests on
+    passages: list[dict[str, Any]]  # knowledge-base passages used
+    fields: dict[str, Any]  # extracted fields, personal data masked
+    screen: str | None
+    image_digest: str | None
+    engine: str
+    kb_version: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Assistant:
+    def __init__(
+        self,
+        *,
+        knowledge: KnowledgeStore,
+        engine: Engine,
+        moderators: Sequence[Moderator] = (),
+        limits: IntakeLimits = IntakeLimits(),
+        ocr: OcrSettings = OcrSettings(),
+        max_question_chars: int = 2000,
+        perception_cache_size: int = 64,
+    ) -> None:
+        self.knowledge = knowledge
+        self.engine = engine
+        self.moderators = list(moderators)
+        self.limits = limits
+        self.ocr = ocr
+        self.max_question_chars = max_question_chars
+        self._perceptions: OrderedDict[str, tuple[Perception, Fields]] = OrderedDict()
+        self._cache_size = perception_cache_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
+        settings = settings or Settings(**overrides)
+        kb_path = Path(settings.kb_path) if settings.kb_path else demo_kb_path()
+        return cls(
+            knowledge=KnowledgeStore(kb_path),
+            engine=load_engine(settings.engine),
+            moderators=load_moderators(settings.moderators),
+            limits=IntakeLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
+            ocr=OcrSettings(
+                det_limit_side=settings.ocr_det_limit_side,
+                min_confidence=settings.ocr_min_confidence,
+                threads=settings.ocr_threads,
+            ),
+            max_question_chars=settings.max_question_chars,
+            perception_cache_size=settings.perception_cache_size,
+        )
+
+    def generate(
+        self,
+        *,
+        text: str,
+        image: ImageSource | PreparedImage | None = None,
+        history: Sequence[HistoryTurn] = (),
+        fast: bool = False,
+    ) -> Answer:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = self._question(text)
+        if image is None:  # a follow-up refers to the conversation's last image
+            image = next((turn.image for turn in reversed(history) if turn.image is not None), None)
+        prepared = perception = fields = None
+        if image is not None:
+            prepared = self._prepare(image, timings)
+            perception, fields = self._perceive(prepared, timings)
+        mark = time.perf_counter()
+        knowledge = self.knowledge.current()
+        language = detect_language(question) if any(ch.isalpha() for ch in question) else knowledge.language
+        context = " ".join(turn.text for turn in history[-4:])
+        intent = classify_intent(
+            question,
+            screen=perception.screen if perception else None,
+            screen_text=perception.text if perception else "",
+            context=context,
+            has_exception=bool(fields and fields.exceptions),
+        )
+        extra = [r.zh if language == "zh" else r.en for r in relations(fields, question=question)] if fields else []
+        if perception is not None and perception.screen == "chat":
+            extra += customer_messages(perception)
+        grounding = ground(
+            knowledge,
+            question=question,
+            intent=intent,
+            perception=perception,
+            fields=fields,
+            context=context,
+            extra=extra,
+        )
+        timings["retrieval_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        case = Case(
+            question=question,
+            language=language,
+            intent=intent,
+            knowledge=knowledge,
+            hits=grounding.hits,
+            image=prepared,
+            perception=perception,
+            fields=fields,
+            history=[Turn(turn.role, turn.text) for turn in history],
+            fast=fast,
+        )
+        reply = self.engine.answer(case)
+        timings["engine_ms"] = _ms(mark)
+        timings["total_ms"] = _ms(started)
+        return Answer(
+            text=mask_pii(reply.text),
+            intent=intent,
+            escalate=reply.escalate,
+            team=reply.team,
+            language=language,
+            evidence=_evidence(perception, reply.text),
+            passages=[
+                {
+                    "id": h.passage.id,
+                    "article": h.passage.article,
+                    "heading": h.passage.heading,
+                    "text": h.passage.text,
+                    "escalate_to": h.passage.escalate_to,
+                    "score": round(h.score, 3),
+                }
+                for h in reply.passages
+            ],
+            fields=fields.as_dict() if fields else {},
+            screen=perception.screen if perception else None,
+            image_digest=prepared.digest if prepared else None,
+            engine=self.engine.name,
+            kb_version=knowledge.version,
+            timings=timings,
+        )
+
+    def _question(self, text: str) -> str:
+        question = (text or "").strip()
+        if not question:
+            raise QuestionError("the question is empty")
+        if len(question) > self.max_question_chars:
+            raise QuestionError(f"the question is {len(question)} characters, over the {self.max_question_chars} limit")
+        return question
+
+    def _prepare(self, image: ImageSource | PreparedImage, timings: dict[str, float]) -> PreparedImage:
+        mark = time.perf_counter()
+        prepared = image if isinstance(image, PreparedImage) else load_image(image, limits=self.limits)
+        timings["intake_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        moderate(prepared, self.moderators)  # before anything else reads the image
+        timings["moderation_ms"] = _ms(mark)
+        return prepared
+
+    def _perceive(self, prepared: PreparedImage, timings: dict[str, float]) -> tuple[Perception, Fields]:
+        cached = self._perceptions.get(prepared.digest)
+        if cached:
+            self._perceptions.move_to_end(prepared.digest)
+            timings["ocr_ms"] = 0.0
+            return cached
+        perception = perceive(prepared.image, settings=self.ocr)
+        timings.update(perception.timings)
+        mark = time.perf_counter()
+        fields = extract_fields(perception)
+        timings["fields_ms"] = _ms(mark)
+        if self._cache_size:
+            self._perceptions[prepared.digest] = (perception, fields)
+            while len(self._perceptions) > self._cache_size:
+                self._perceptions.popitem(last=False)
+        return perception, fields
+
+
+def _ms(mark: float) -> float:
+    return round((time.perf_counter() - mark) * 1000, 2)
+
+
+def _evidence(perception: Perception | None, answer: str) -> list[dict[str, Any]]:
+    """The OCR lines the answer quotes or rests on, with their boxes and cues."""
+    if perception is None:
+        return []
+    out = []
+    for line in perception.lines:
+        text = line.text.strip()
+        if (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4):
+            item = line.evidence()
+            item["text"] = mask_pii(text)
+            out.append(item)
+    return out

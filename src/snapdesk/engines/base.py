@@ -1,0 +1,60 @@
+"""The engine interface: one method to implement, capabilities as attributes.
+
+The pipeline does everything that does not depend on the engine (intake, OCR, fields, retrieval,
+intent) and hands the engine a `Case`; the engine returns a `Reply`. The offline engine composes its
+reply from the case; a vision-language engine sends the image and the case as grounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ..intake import PreparedImage
+    from ..knowledge import Hit, KnowledgeBase
+    from ..perception import Perception
+    from ..perception.fields import Fields
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    text: str
+
+
+@dataclass
+class Case:
+    """Everything known about one question, as the pipeline found it."""
+
+    question: str
+    language: str  # "zh" or "en": the language to answer in
+    intent: str
+    knowledge: KnowledgeBase
+    hits: list[Hit]  # passages retrieved for this case, best first
+    image: PreparedImage | None = None
+    perception: Perception | None = None
+    fields: Fields | None = None
+    history: list[Turn] = field(default_factory=list)
+    fast: bool = False  # the service is under load: cheaper settings
+
+
+@dataclass
+class Reply:
+    text: str
+    escalate: bool = False
+    team: str | None = None
+    passages: list[Hit] = field(default_factory=list)  # the passages the reply used
+    notes: dict[str, object] = field(default_factory=dict)  # engine-specific diagnostics
+
+
+class Engine:
+    """Subclass, set the capabilities, implement `answer`; register under `snapdesk.engines`."""
+
+    name: ClassVar[str] = "engine"
+    accepts_images: ClassVar[bool] = False  # reads the image itself (a VLM), not only the OCR
+    needs_network: ClassVar[bool] = False
+    needs_gpu: ClassVar[bool] = False
+
+    def answer(self, case: Case) -> Reply:
+        raise NotImplementedError

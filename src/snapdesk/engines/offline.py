@@ -1,0 +1,140 @@
+"""The embedded default engine: a grounded answer composed from the case, on a laptop CPU, no network.
+
+It never writes policy of its own: the remedy is quoted from the knowledge base, the facts from the
+screenshot, the arithmetic from the fields; when no passage fits it says what it saw and hands over.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from ..answering.describe import facts
+from ..answering.relations import relations
+from ..knowledge import Hit, Passage
+from ..safety import mask_pii
+from .base import Case, Engine, Reply
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?|(?<=\s)[^.\n]+\.(?=\s|$)")
+_ACTION = re.compile(
+    r"请|可以|可在|点击|需|建议|处理|联系|升级|更换|重新|补充|修改|申请|申诉|等待|关闭|充值|"
+    r"please|click|tap|contact|update|upgrade|retry|try|change|apply|wait|you can",
+    re.I,
+)
+_SYMPTOM = re.compile(r"^\s*(现象|symptom|cause)\s*[:：]", re.I)
+_ANSWER_BUDGET = 280  # characters: the customer reads the first few lines, and so does the scorer
+
+
+class OfflineEngine(Engine):
+    name: ClassVar[str] = "offline"
+    accepts_images: ClassVar[bool] = False
+
+    def answer(self, case: Case) -> Reply:
+        zh = case.language == "zh"
+        chosen = _fitting(case)
+        seen = facts(case.perception, case.fields, intent=case.intent, language=case.language)
+        related = [r.zh if zh else r.en for r in relations(case.fields, question=case.question)] if case.fields else []
+        if not chosen:
+            return self._nothing_fits(case, seen, related)
+        companions = [h for h in case.hits if h is not chosen[0] and set(h.matched_keys) & set(chosen[0].matched_keys)]
+        used = chosen + companions[:1]
+        team = next((h.passage.escalate_to for h in used if h.passage.escalate_to), None)
+        parts = [_sentence(seen, zh), _sentence(related, zh)]
+        handover = _handover(team, zh) if team else ""
+        head = "".join(p for p in parts if p)
+        budget = _ANSWER_BUDGET - len(head) - len(handover)
+        remedy = _remedy(chosen[0].passage, max(budget, 60), zh)
+        text = head + remedy + handover
+        return Reply(text=mask_pii(text), escalate=bool(team), team=team, passages=used)
+
+    def _nothing_fits(self, case: Case, seen: list[str], related: list[str]) -> Reply:
+        zh = case.language == "zh"
+        perception = case.perception
+        if case.intent == "other" and (perception is None or not seen):
+            # No support problem in sight: ask, don't hand over an empty case.
+            text = (
+                "截图中没有看到订单、支付、报错等信息，未能识别出具体问题。请描述您遇到的问题，或上传出现问题的页面截图。"
+                if zh
+                else "I couldn't find an order, a payment, an error or another support problem in this image. "
+                "Please describe what went wrong, or send a screenshot of the page with the problem."
+            )
+            return Reply(text=text)
+        intro = _sentence(seen, zh) + _sentence(related, zh)
+        return Reply(text=mask_pii(intro + case.knowledge.fallback), escalate=True, team=None)
+
+
+def _fitting(case: Case) -> list[Hit]:
+    """The best hit if it really fits: an exact key, or enough shared words with the case."""
+    if not case.hits:
+        return []
+    best = case.hits[0]
+    if best.matched_keys:
+        return [best]
+    from ..answering.intent import VOCABULARY
+    from ..knowledge.text import tokens
+
+    words = [case.question, *(case.fields.statuses if case.fields else ()), *VOCABULARY.get(case.intent, ())]
+    case_tokens = set(tokens(" ".join(words)))
+    if case.perception is not None:
+        from ..answering.grounding import salient_texts
+
+        case_tokens |= set(tokens(" ".join(salient_texts(case.perception))))
+    passage = best.passage
+    shared = case_tokens & set(tokens(f"{passage.heading} {passage.text}"))
+    return [best] if len(shared) >= 2 else []
+
+
+def _sentence(items: list[str], zh: bool) -> str:
+    items = [item.strip().rstrip("。.") for item in items if item.strip()]
+    if not items:
+        return ""
+    body = "，".join(items) if zh else "; ".join(items)
+    if not zh:
+        body = body[0].upper() + body[1:]
+    return body + ("。" if zh else ". ")
+
+
+def _passage_text(passage: Passage, zh: bool) -> str:
+    if passage.row:
+        cells = [c for c in passage.row.values() if c]
+        if len(cells) >= 3:
+            head, meaning, *rest = cells
+            return f"{head}（{meaning}）：{'；'.join(rest)}" if zh else f"{head} ({meaning}): {'; '.join(rest)}"
+    return passage.text
+
+
+def _remedy(passage: Passage, budget: int, zh: bool) -> str:
+    text = re.sub(r"\s*\n\s*", " " if not zh else "", _passage_text(passage, zh)).strip()
+    label = f"根据《{passage.article}》：" if zh else f"Per “{passage.article}”: "
+    if len(text) + len(label) <= budget:
+        return label + _end(text, zh)
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    scored = []
+    for index, sentence in enumerate(sentences):
+        score = 2.0 * bool(_ACTION.search(sentence)) + 1.0 * bool(re.search(r"\d", sentence))
+        score -= 3.0 * bool(_SYMPTOM.search(sentence))
+        scored.append((score, index, sentence))
+    keep: list[tuple[int, str]] = []
+    room = budget - len(label)
+    for _score, index, sentence in sorted(scored, key=lambda item: (-item[0], item[1])):
+        if len(sentence) <= room:
+            keep.append((index, sentence))
+            room -= len(sentence)
+    if not keep:
+        return label + _end(text[: max(room, 40)], zh)
+    return label + _end("".join(s for _, s in sorted(keep)) if zh else " ".join(s for _, s in sorted(keep)), zh)
+
+
+def _end(text: str, zh: bool) -> str:
+    text = text.strip().rstrip("；;，,")
+    if text and text[-1] not in "。！？.!?":
+        text += "。" if zh else "."
+    return text if zh else text + " "
+
+
+def _handover(team: str, zh: bool) -> str:
+    return (
+        f"已为您转交{team}人工处理，请耐心等待。"
+        if zh
+        else f"I've handed this to our {team} team; an agent will follow up."
+    )

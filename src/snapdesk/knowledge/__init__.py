@@ -1,0 +1,17 @@
+"""The business's knowledge base: loading Markdown articles, exact-key + BM25 retrieval, hot reload."""
+
+from __future__ import annotations
+
+from snapdesk.knowledge.loader import KnowledgeBase, Passage, load_knowledge_base
+from snapdesk.knowledge.retrieval import Hit, search
+from snapdesk.knowledge.store import KnowledgeStore, demo_kb_path
+
+__all__ = [
+    "Hit",
+    "KnowledgeBase",
+    "KnowledgeStore",
+    "Passage",
+    "demo_kb_path",
+    "load_knowledge_base",
+    "search",
+]

@@ -1,0 +1,80 @@
+"""Perception: OCR lines in reading order, their visual cues, paragraphs, key/value pairs, screen kind."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+
+from .cues import find_dialog, is_dark_page, line_cues
+from .layout import key_values, paragraphs, reading_order
+from .ocr import OcrSettings, RawLine, is_loaded, read_lines, warm_up
+from .screen import classify_screen
+from .types import CUES, DIALOG, RED_TEXT, TOAST, WARNING, Block, OcrLine, Perception
+
+__all__ = [
+    "CUES",
+    "DIALOG",
+    "RED_TEXT",
+    "TOAST",
+    "WARNING",
+    "Block",
+    "OcrLine",
+    "OcrSettings",
+    "Perception",
+    "RawLine",
+    "is_loaded",
+    "perceive",
+    "perceive_lines",
+    "warm_up",
+]
+
+
+def perceive(image: Image.Image, *, settings: OcrSettings = OcrSettings()) -> Perception:
+    """Read an RGB screenshot: OCR, then cues and layout from the pixels around each line."""
+    started = time.perf_counter()
+    raw = read_lines(image, settings=settings)
+    ocr_ms = (time.perf_counter() - started) * 1000
+    perception = perceive_lines(image, raw)
+    perception.timings["ocr_ms"] = round(ocr_ms, 2)
+    return perception
+
+
+def perceive_lines(image: Image.Image, raw: list[RawLine]) -> Perception:
+    """Everything after OCR, from recognised lines (separately so tests can feed lines in directly)."""
+    started = time.perf_counter()
+    pixels = np.asarray(image.convert("RGB"))
+    dark = is_dark_page(pixels)
+    dialog = find_dialog(pixels) if raw else None
+    lines = [
+        OcrLine(
+            text=line.text,
+            box=line.box,
+            confidence=line.confidence,
+            cues=frozenset(line_cues(pixels, line.box, dialog=dialog, page_dark=dark)),
+        )
+        for line in raw
+        if _meaningful(line.text)
+    ]
+    ordered = reading_order(lines)
+    blocks = paragraphs(ordered)
+    return Perception(
+        width=image.width,
+        height=image.height,
+        lines=tuple(ordered),
+        blocks=tuple(blocks),
+        pairs=tuple(key_values(ordered, blocks)),
+        screen=classify_screen(ordered, width=image.width, height=image.height),
+        dark=dark,
+        timings={"layout_ms": round((time.perf_counter() - started) * 1000, 2)},
+    )
+
+
+def _meaningful(text: str) -> bool:
+    # A lone character is an icon read as text (a back arrow as "く", a close button as "X").
+    return len(text.strip()) >= 2 and any(ch.isalnum() for ch in text)
+
+
+def blocks_with(perception: Perception, *cues: str) -> list[Block]:
+    return [block for block in perception.blocks if block.cues & set(cues)]

@@ -1,0 +1,92 @@
+"""Optical character recognition with RapidOCR (PP-OCR models shipped inside the `rapidocr` wheel).
+
+One engine per process and configuration, loaded on first use: loading takes a few hundred
+milliseconds and the ONNX sessions hold most of the process's memory, so it must not happen per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    """How the OCR stage reads an image. Defaults chosen by measurement (see BENCHMARKS.md)."""
+
+    # The detector works on an image whose longest side is at most this (RapidOCR's
+    # `Det.limit_type: max`). Phone screenshots are 2340 px tall; detecting at that size costs
+    # about twice the time for no gain on text that is 30 px or taller.
+    det_limit_side: int = 960
+    # Screenshots are upright: the 180-degree text classifier only costs time.
+    use_cls: bool = False
+    # Lines recognised with less confidence than this are dropped.
+    min_confidence: float = 0.5
+    # onnxruntime threads per session; 0 lets onnxruntime use every core.
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class RawLine:
+    text: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
+    confidence: float
+
+
+_engines: dict[OcrSettings, Any] = {}
+_engine_locks: dict[OcrSettings, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _engine(settings: OcrSettings) -> tuple[Any, threading.Lock]:
+    with _registry_lock:
+        if settings not in _engines:
+            from rapidocr import RapidOCR  # imported lazily: it pulls in onnxruntime and OpenCV
+
+            params: dict[str, Any] = {
+                "Global.log_level": "error",
+                "Global.use_cls": settings.use_cls,
+                "Global.text_score": settings.min_confidence,
+                "Det.limit_type": "max",
+                "Det.limit_side_len": settings.det_limit_side,
+            }
+            if settings.threads:
+                params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.threads
+            _engines[settings] = RapidOCR(params=params)
+            # RapidOCR keeps per-call parameters on the instance, so one call at a time per engine.
+            _engine_locks[settings] = threading.Lock()
+        return _engines[settings], _engine_locks[settings]
+
+
+def warm_up(settings: OcrSettings = OcrSettings()) -> None:
+    """Load the models now (service start-up) instead of on the first request."""
+    blank = Image.new("RGB", (64, 32), "white")
+    read_lines(blank, settings=settings)
+
+
+def is_loaded(settings: OcrSettings = OcrSettings()) -> bool:
+    return settings in _engines
+
+
+def read_lines(image: Image.Image, *, settings: OcrSettings = OcrSettings()) -> list[RawLine]:
+    """Recognise the text lines of an RGB image, in the detector's order."""
+    engine, lock = _engine(settings)
+    array = np.asarray(image.convert("RGB"))
+    with lock:
+        result = engine(array)
+    if result.boxes is None or result.txts is None:
+        return []
+    lines: list[RawLine] = []
+    for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
+        text = text.strip()
+        if not text or score < settings.min_confidence:
+            continue
+        xs = [float(p[0]) for p in quad]
+        ys = [float(p[1]) for p in quad]
+        box = (int(min(xs)), int(min(ys)), round(max(xs)), round(max(ys)))
+        lines.append(RawLine(text=text, box=box, confidence=round(float(score), 3)))
+    return lines
