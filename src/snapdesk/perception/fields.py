@@ -4,9 +4,9 @@ dates, durations, counts, tracking numbers, exceptions with their top frame, ver
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 
 from ..safety import find_pii, mask_pii
 from .types import Perception
