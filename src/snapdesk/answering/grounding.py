@@ -66,9 +66,12 @@ _THRESHOLD = re.compile(
     r"(?:超过|超出|逾|over|more than|beyond)\s*(\d+)\s*(个)?\s*(小时|天|日|周|hours?|days?|weeks?)", re.I
 )
 # Keys that name one specific case: error codes, exceptions, the app classes of a crash.
-_CODE_LIKE = re.compile(
+CODE_LIKE = re.compile(
     r"^[A-Z]{1,8}[_-]?\d{2,6}$|Exception$|Error$|^EXC_|^SIG[A-Z]+$|^ANR$|[a-z](?:Activity|Fragment|Controller)$"
 )
+
+
+_CLASS_KEY = re.compile(r"[a-z](?:Activity|Fragment|Controller)$")
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,21 @@ def ground(
 
 
 def _about_other_case(hit: Hit, screen_keys: list[str]) -> bool:
-    """The passage names specific codes/exceptions, the screen shows others and none of these."""
-    own = [key for key in hit.passage.keys if _CODE_LIKE.search(key)]
-    seen = [key for key in screen_keys if _CODE_LIKE.search(key)]
-    return bool(own and seen and not hit.matched_keys)
+    """The passage names specific codes, exceptions or app classes, and the screen shows others.
+
+    Compared kind by kind: an IllegalStateException in LiveRoomActivity is not the known
+    IllegalStateException in CheckoutFragment.
+    """
+    for kind in (_CLASS_KEY, None):
+        own = {k.lower() for k in hit.passage.keys if CODE_LIKE.search(k) and _kind(k) is kind}
+        seen = {k.lower() for k in screen_keys if CODE_LIKE.search(k) and _kind(k) is kind}
+        if own and seen and not own & seen:
+            return True
+    return False
+
+
+def _kind(key: str) -> re.Pattern[str] | None:
+    return _CLASS_KEY if _CLASS_KEY.search(key) else None
 
 
 def _rerank_by_intent(hits: list[Hit], intent: str) -> list[Hit]:

@@ -10,8 +10,11 @@ import re
 from typing import ClassVar
 
 from ..answering.describe import facts
+from ..answering.grounding import CODE_LIKE, salient_texts
+from ..answering.intent import VOCABULARY, keyword_scores
 from ..answering.relations import relations
 from ..knowledge import Hit, Passage
+from ..knowledge.text import tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
 
@@ -22,6 +25,7 @@ _ACTION = re.compile(
     re.I,
 )
 _SYMPTOM = re.compile(r"^\s*(现象|symptom|cause)\s*[:：]", re.I)
+_CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
 _ANSWER_BUDGET = 280  # characters: the customer reads the first few lines, and so does the scorer
 
 
@@ -64,24 +68,36 @@ class OfflineEngine(Engine):
 
 
 def _fitting(case: Case) -> list[Hit]:
-    """The best hit if it really fits: an exact key, or enough shared words with the case."""
-    if not case.hits:
-        return []
-    best = case.hits[0]
-    if best.matched_keys:
-        return [best]
-    from ..answering.intent import VOCABULARY
-    from ..knowledge.text import tokens
+    """The best hit that really fits: an exact key, or the case's topic and enough shared words.
 
+    When the screen names a code or exception the knowledge base does not know, only a catch-all
+    passage ("其他未收录的闪退") fits: a passage about something else would be invented policy.
+    """
+    unknown_code = bool(case.fields and any(CODE_LIKE.search(k) for k in case.fields.keys))
+    for hit in case.hits[:3]:
+        if hit.matched_keys:
+            return [hit]
+        if unknown_code and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
+            continue
+        if _topic(hit.passage) not in (None, case.intent) and case.intent != "other":
+            continue  # a refund article does not answer a payment failure, however many words they share
+        shared = _case_tokens(case) & set(tokens(f"{hit.passage.heading} {hit.passage.text}"))
+        if len(shared) >= 2:
+            return [hit]
+    return []
+
+
+def _topic(passage: Passage) -> str | None:
+    scores = keyword_scores(f"{passage.article} {passage.heading} {passage.text}")
+    best = max(scores, key=lambda name: scores[name])
+    return best if scores[best] > 0 else None
+
+
+def _case_tokens(case: Case) -> set[str]:
     words = [case.question, *(case.fields.statuses if case.fields else ()), *VOCABULARY.get(case.intent, ())]
-    case_tokens = set(tokens(" ".join(words)))
     if case.perception is not None:
-        from ..answering.grounding import salient_texts
-
-        case_tokens |= set(tokens(" ".join(salient_texts(case.perception))))
-    passage = best.passage
-    shared = case_tokens & set(tokens(f"{passage.heading} {passage.text}"))
-    return [best] if len(shared) >= 2 else []
+        words += salient_texts(case.perception)
+    return set(tokens(" ".join(words)))
 
 
 def _sentence(items: list[str], zh: bool) -> str:
