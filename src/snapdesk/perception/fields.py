@@ -246,8 +246,8 @@ def _headline_statuses(perception: Perception) -> list[str]:
     out = []
     for line in perception.lines:
         text = line.text.strip()
-        big = line.height >= 1.25 * median
-        near_top = perception.height * 0.07 < line.box[1] < perception.height * 0.45
+        big = line.height >= 1.2 * median
+        near_top = perception.height * 0.03 < line.box[1] < perception.height * 0.45
         dialog_title = "dialog" in line.cues and big
         if (
             big
