@@ -17,7 +17,7 @@ _COUPON_NAME = re.compile(r"^(?!选择|使用|可用|不可用|优惠券$).{2,}�
 
 
 def _clip(text: str, limit: int) -> str:
-    text = text.strip()
+    text = mask_pii(text.strip())  # before clipping, so a cut-off phone number is not left half shown
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -27,7 +27,9 @@ def customer_messages(perception: Perception) -> list[str]:
     for block in perception.blocks:
         x0, _, x1, _ = block.box
         right = x1 > perception.width * 0.8 and x0 > perception.width * 0.2
-        if right and len(block.text) >= 4 and not re.fullmatch(r"[\d:\-/ 年月日]+", block.text):
+        cjk = sum(1 for ch in block.text if "\u4e00" <= ch <= "\u9fff")
+        wordy = cjk >= 4 or len(block.text.split()) >= 3  # not a "Send" button or a time stamp
+        if right and wordy and not re.fullmatch(r"[\d:\-/ 年月日]+", block.text):
             out.append(block.text)
     return out
 
@@ -84,8 +86,15 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
             joined = "；".join(_clip(q, 40) for q in quotes)
             add(f"客户反映：“{joined}”" if zh else f"the customer wrote: “{joined}”")
             used.extend(quotes)
-    if intent == "coupon":
-        name = next((b.text for b in perception.blocks if _COUPON_NAME.search(b.text) and len(b.text) >= 4), None)
+    if intent == "coupon" and salient:
+        name = next(
+            (
+                b.text
+                for b in perception.blocks
+                if _COUPON_NAME.search(b.text) and len(b.text) >= 4 and b.box[1] > perception.height * 0.15
+            ),
+            None,
+        )
         if name:
             add(f"优惠券“{_clip(name, 30)}”不可用" if zh else f"the coupon “{_clip(name, 40)}” cannot be used")
             used.append(name)

@@ -44,7 +44,6 @@ PROBLEM_WORDS = (
     "未达到",
     "没有",
     "不能",
-    "取消",
     "failed",
     "error",
     "expired",
@@ -99,6 +98,13 @@ def salient_texts(perception: Perception | None) -> list[str]:
 def has_problem_words(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in PROBLEM_WORDS)
+
+
+def problem_evidence(perception: Perception | None, fields: Fields | None) -> bool:
+    """The screenshot itself shows something wrong: a code, an exception, a stated problem."""
+    if fields is not None and (fields.codes or fields.exceptions):
+        return True
+    return any(has_problem_words(text) for text in salient_texts(perception))
 
 
 def ground(

@@ -10,7 +10,7 @@ import re
 from typing import ClassVar
 
 from ..answering.describe import facts
-from ..answering.grounding import CODE_LIKE, salient_texts
+from ..answering.grounding import CODE_LIKE, problem_evidence, salient_texts
 from ..answering.intent import VOCABULARY, keyword_scores
 from ..answering.relations import relations
 from ..knowledge import Hit, Passage
@@ -35,8 +35,11 @@ class OfflineEngine(Engine):
 
     def answer(self, case: Case) -> Reply:
         zh = case.language == "zh"
-        chosen = _fitting(case)
         seen = facts(case.perception, case.fields, intent=case.intent, language=case.language)
+        vague = not any(keyword_scores(case.question + " " + " ".join(t.text for t in case.history)).values())
+        if vague and case.perception is not None and not problem_evidence(case.perception, case.fields):
+            return _describe_and_ask(seen, zh)
+        chosen = _fitting(case)
         related = [r.zh if zh else r.en for r in relations(case.fields, question=case.question)] if case.fields else []
         if not chosen:
             return self._nothing_fits(case, seen, related)
@@ -55,14 +58,7 @@ class OfflineEngine(Engine):
         zh = case.language == "zh"
         perception = case.perception
         if case.intent == "other" and (perception is None or not seen):
-            # No support problem in sight: ask, don't hand over an empty case.
-            text = (
-                "截图中没有看到订单、支付、报错等信息，未能识别出具体问题。请描述您遇到的问题，或上传出现问题的页面截图。"
-                if zh
-                else "I couldn't find an order, a payment, an error or another support problem in this image. "
-                "Please describe what went wrong, or send a screenshot of the page with the problem."
-            )
-            return Reply(text=text)
+            return _describe_and_ask([], zh)  # no problem in sight: ask, don't hand over an empty case
         intro = _sentence(seen, zh) + _sentence(related, zh)
         return Reply(text=mask_pii(intro + case.knowledge.fallback), escalate=True, team=None)
 
@@ -77,6 +73,8 @@ def _fitting(case: Case) -> list[Hit]:
     for hit in case.hits[:3]:
         if hit.matched_keys:
             return [hit]
+        if case.intent == "other":
+            continue  # no topic: only an exact key says a passage is about this case
         if unknown_code and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
             continue
         if _topic(hit.passage) not in (None, case.intent) and case.intent != "other":
@@ -85,6 +83,24 @@ def _fitting(case: Case) -> list[Hit]:
         if len(shared) >= 2:
             return [hit]
     return []
+
+
+def _describe_and_ask(seen: list[str], zh: bool) -> Reply:
+    """A screenshot with no problem in sight and a question that names none: say what is seen, ask."""
+    if not seen:
+        text = (
+            "截图中没有看到订单、支付、报错等信息，未能识别出具体问题。请描述您遇到的问题，或上传出现问题的页面截图。"
+            if zh
+            else "I couldn't find an order, a payment, an error or another support problem in this image. "
+            "Please describe what went wrong, or send a screenshot of the page with the problem."
+        )
+        return Reply(text=text)
+    ask = (
+        "截图中没有看到报错或异常提示，请问您具体遇到了什么问题？"
+        if zh
+        else "I don't see an error or a warning on this screen; what went wrong?"
+    )
+    return Reply(text=mask_pii(_sentence(seen, zh) + ask))
 
 
 def _topic(passage: Passage) -> str | None:
