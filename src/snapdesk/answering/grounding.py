@@ -87,8 +87,8 @@ def salient_texts(perception: Perception | None) -> list[str]:
     out: list[str] = []
     for block in perception.blocks:
         text = block.text
-        if looks_like_instruction(text):
-            continue
+        if looks_like_instruction(text) or block.box[3] < perception.height * 0.09:
+            continue  # an instruction is data; the top bar holds the clock and the page title
         stressed = block.cues & {WARNING, RED_TEXT, DIALOG, TOAST}
         if (stressed and len(text) >= 4) or has_problem_words(text):
             out.append(text)

@@ -18,7 +18,7 @@ from ..knowledge.text import tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?|(?<=\s)[^.\n]+\.(?=\s|$)")
+_SENTENCE_END = re.compile(r"(?<=[。！？；;\n])|(?<=[.!?])\s+")
 _ACTION = re.compile(
     r"请|可以|可在|点击|需|建议|处理|联系|升级|更换|重新|补充|修改|申请|申诉|等待|关闭|充值|"
     r"please|click|tap|contact|update|upgrade|retry|try|change|apply|wait|you can",
@@ -26,7 +26,8 @@ _ACTION = re.compile(
 )
 _SYMPTOM = re.compile(r"^\s*(现象|symptom|cause)\s*[:：]", re.I)
 _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
-_ANSWER_BUDGET = 280  # characters: the customer reads the first few lines, and so does the scorer
+# Characters: the customer reads the first few lines. English needs more letters for the same content.
+_ANSWER_BUDGET = {"zh": 280, "en": 460}
 
 
 class OfflineEngine(Engine):
@@ -49,7 +50,7 @@ class OfflineEngine(Engine):
         parts = [_sentence(seen, zh), _sentence(related, zh)]
         handover = _handover(team, zh) if team else ""
         head = "".join(p for p in parts if p)
-        budget = _ANSWER_BUDGET - len(head) - len(handover)
+        budget = _ANSWER_BUDGET.get(case.language, 280) - len(head) - len(handover)
         remedy = _remedy(chosen[0].passage, max(budget, 60), zh)
         text = head + remedy + handover
         return Reply(text=mask_pii(text), escalate=bool(team), team=team, passages=used)
@@ -140,7 +141,7 @@ def _remedy(passage: Passage, budget: int, zh: bool) -> str:
     label = f"根据《{passage.article}》：" if zh else f"Per “{passage.article}”: "
     if len(text) + len(label) <= budget:
         return label + _end(text, zh)
-    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
     scored = []
     for index, sentence in enumerate(sentences):
         score = 2.0 * bool(_ACTION.search(sentence)) + 1.0 * bool(re.search(r"\d", sentence))

@@ -61,7 +61,10 @@ _STATUS_WORDS = re.compile(
 
 # What an amount is, from the words just before it (last match wins, so "本次需支付" beats "限额").
 _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("single_limit", re.compile(r"单笔(?:支付)?限额|单笔|per[- ]transaction|single[- ]payment limit", re.I)),
+    (
+        "single_limit",
+        re.compile(r"单笔(?:支付)?限额|单笔|per[- ](?:transaction|payment)|single[- ](?:payment|transaction)", re.I),
+    ),
     ("daily_limit", re.compile(r"(?:当日|每日|日)累计限额|日限额|daily limit", re.I)),
     ("paid_today", re.compile(r"今日已支付|今日已用|今天已付|already paid today|used today", re.I)),
     ("balance", re.compile(r"余额|balance", re.I)),
@@ -70,7 +73,11 @@ _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("shipping", re.compile(r"运费|shipping", re.I)),
     (
         "due",
-        re.compile(r"需支付|应付|需付款|实付|待支付|本次|确认支付|去支付|合计|amount due|to pay|total", re.I),
+        re.compile(
+            r"需支付|应付|需付款|实付|待支付|本次|确认支付|去支付|合计|amount due|to pay|total|this (?:payment|order)|"
+            r"payment of|you pay|charge of",
+            re.I,
+        ),
     ),
 )
 
@@ -238,23 +245,28 @@ def _unique_amounts(amounts: list[Amount]) -> list[Amount]:
 
 
 def _headline_statuses(perception: Perception) -> list[str]:
-    """Big short lines near the top (below the title bar) or dialog titles: "待补充地址", "支付失败"."""
+    """Big short lines near the top, the first line of a coloured status block, or dialog titles:
+    "待补充地址", "Awaiting address", "支付失败" — when they say where something stands."""
     if not perception.lines:
         return []
     heights = sorted(line.height for line in perception.lines)
     median = heights[len(heights) // 2]
+    below_title = [line for line in perception.lines if line.box[1] > perception.height * 0.09]
+    first_warning = next((line for line in below_title if "warning" in line.cues), None)
     out = []
     for line in perception.lines:
         text = line.text.strip()
-        big = line.height >= 1.2 * median
+        big = line.height >= 1.2 * median or line is first_warning
         near_top = perception.height * 0.03 < line.box[1] < perception.height * 0.45
         dialog_title = "dialog" in line.cues and big
+        short = len(text) <= 12 or (text.isascii() and len(text.split()) <= 4)
         if (
             big
             and (near_top or dialog_title)
-            and 2 <= len(text) <= 12
+            and short
+            and len(text) >= 2
             and not re.search(r"\d", text)
-            and (_STATUS_WORDS.search(text))
+            and _STATUS_WORDS.search(text)
         ):
             out.append(text)
     return out

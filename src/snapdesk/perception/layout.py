@@ -67,7 +67,9 @@ def _continues(previous: OcrLine, line: OcrLine, lines: list[OcrLine]) -> bool:
     left_aligned = abs(line.box[0] - previous.box[0]) <= 1.2 * line.height
     centred = abs((line.box[0] + line.box[2]) - (previous.box[0] + previous.box[2])) / 2 <= line.height
     previous_full = (previous.box[2] - previous.box[0]) >= 0.7 * (line.box[2] - line.box[0])
-    return (left_aligned or centred) and previous_full and (previous.cues == line.cues)
+    # A line that starts in lower case, or follows a comma, continues a sentence whatever its width.
+    continued = line.text[:1].islower() or previous.text.endswith(("，", ",", "、", "：", ":"))
+    return (left_aligned or centred) and (previous_full or continued) and (previous.cues == line.cues)
 
 
 def key_values(lines: list[OcrLine], blocks: list[Block]) -> list[tuple[str, str]]:
