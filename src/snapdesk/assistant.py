@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answering.describe import customer_messages
-from .answering.grounding import ground
+from .answering.grounding import customer_messages, ground
 from .answering.intent import classify_intent
 from .answering.relations import relations
 from .config import Settings
@@ -21,7 +20,7 @@ from .knowledge import KnowledgeStore, demo_kb_path
 from .knowledge.text import detect_language
 from .perception import OcrSettings, Perception, perceive
 from .perception.fields import Fields, extract_fields
-from .safety import mask_pii
+from .safety import looks_like_instruction, mask_pii
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,10 @@ def _evidence(perception: Perception | None, answer: str) -> list[dict[str, Any]
     out = []
     for line in perception.lines:
         text = line.text.strip()
-        if (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4):
+        if looks_like_instruction(text):
+            continue  # data the answer refused to act on is not what it rests on
+        in_top_bar = line.box[3] < perception.height * 0.09
+        if (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4 and not in_top_bar):
             item = line.evidence()
             item["text"] = mask_pii(text)
             out.append(item)

@@ -7,7 +7,7 @@ import re
 from ..perception import Perception
 from ..perception.fields import Fields
 from ..safety import mask_pii
-from .grounding import has_problem_words, salient_texts
+from .grounding import customer_messages, has_problem_words, salient_texts
 
 _EVENT = re.compile(r"【[^】]+】|已到达|已发出|揽收|派送|签收|arrived|departed|out for delivery|picked up", re.I)
 _BUTTONISH = 5  # a stressed text this short with no problem word is a button or a price
@@ -19,19 +19,6 @@ _COUPON_NAME = re.compile(r"^(?!选择|使用|可用|不可用|优惠券$).{2,}�
 def _clip(text: str, limit: int) -> str:
     text = mask_pii(text.strip())  # before clipping, so a cut-off phone number is not left half shown
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def customer_messages(perception: Perception) -> list[str]:
-    """Chat bubbles on the right-hand side: what the customer wrote."""
-    out = []
-    for block in perception.blocks:
-        x0, _, x1, _ = block.box
-        right = x1 > perception.width * 0.8 and x0 > perception.width * 0.2
-        cjk = sum(1 for ch in block.text if "\u4e00" <= ch <= "\u9fff")
-        wordy = cjk >= 4 or len(block.text.split()) >= 3  # not a "Send" button or a time stamp
-        if right and wordy and not re.fullmatch(r"[\d:\-/ 年月日]+", block.text):
-            out.append(block.text)
-    return out
 
 
 def latest_event(perception: Perception) -> str | None:
@@ -104,7 +91,9 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
             used.append(block.text)
             break
     stressed = 0
-    for block in perception.blocks if not fields.exceptions else ():
+    # Stressed lines that state a problem first, then the others, each group in reading order.
+    ranked = sorted(perception.blocks, key=lambda block: not has_problem_words(block.text))
+    for block in ranked if not fields.exceptions else ():
         text = block.text
         if stressed >= 2 or text not in salient or any(text in u for u in used):
             continue

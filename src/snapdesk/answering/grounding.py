@@ -44,6 +44,12 @@ PROBLEM_WORDS = (
     "未达到",
     "没有",
     "不能",
+    "碎",
+    "坏",
+    "破损",
+    "发错",
+    "少发",
+    "漏发",
     "failed",
     "error",
     "expired",
@@ -61,9 +67,8 @@ PROBLEM_WORDS = (
     "denied",
     "overdue",
 )
-_THRESHOLD = re.compile(
-    r"(?:超过|超出|逾|over|more than|beyond)\s*(\d+)\s*(个)?\s*(小时|天|日|周|hours?|days?|weeks?)", re.I
-)
+# A duration in a heading ("超过 3 天未更新", "物流 2 天没有更新", "not updated for more than 6 days").
+_THRESHOLD = re.compile(r"(\d+)\s*(个)?\s*(小时|天|日|周|hours?|days?|weeks?)", re.I)
 # Keys that name one specific case: error codes, exceptions, the app classes of a crash.
 CODE_LIKE = re.compile(
     r"^[A-Z]{1,8}[_-]?\d{2,6}$|Exception$|Error$|^EXC_|^SIG[A-Z]+$|^ANR$|[a-z](?:Activity|Fragment|Controller)$"
@@ -95,6 +100,19 @@ def salient_texts(perception: Perception | None) -> list[str]:
     return out
 
 
+def customer_messages(perception: Perception) -> list[str]:
+    """Chat bubbles on the right-hand side: what the customer wrote."""
+    out = []
+    for block in perception.blocks:
+        x0, _, x1, _ = block.box
+        right = x1 > perception.width * 0.8 and x0 > perception.width * 0.2
+        cjk = sum(1 for ch in block.text if "\u4e00" <= ch <= "\u9fff")
+        wordy = cjk >= 4 or len(block.text.split()) >= 3  # not a "Send" button or a time stamp
+        if right and wordy and not re.fullmatch(r"[\d:\-/ 年月日]+", block.text):
+            out.append(block.text)
+    return out
+
+
 def has_problem_words(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in PROBLEM_WORDS)
@@ -104,6 +122,8 @@ def problem_evidence(perception: Perception | None, fields: Fields | None) -> bo
     """The screenshot itself shows something wrong: a code, an exception, a stated problem."""
     if fields is not None and (fields.codes or fields.exceptions):
         return True
+    if perception is not None and perception.screen == "chat" and customer_messages(perception):
+        return True  # a customer writing to support is the problem
     return any(has_problem_words(text) for text in salient_texts(perception))
 
 

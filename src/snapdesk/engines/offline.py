@@ -10,7 +10,7 @@ import re
 from typing import ClassVar
 
 from ..answering.describe import facts
-from ..answering.grounding import CODE_LIKE, problem_evidence, salient_texts
+from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
 from ..answering.intent import VOCABULARY, keyword_scores
 from ..answering.relations import relations
 from ..knowledge import Hit, Passage
@@ -113,7 +113,7 @@ def _topic(passage: Passage) -> str | None:
 def _case_tokens(case: Case) -> set[str]:
     words = [case.question, *(case.fields.statuses if case.fields else ()), *VOCABULARY.get(case.intent, ())]
     if case.perception is not None:
-        words += salient_texts(case.perception)
+        words += salient_texts(case.perception) + customer_messages(case.perception)
     return set(tokens(" ".join(words)))
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from .cues import find_dialog, is_dark_page, line_cues
+from .cues import centre_inside, find_dialog, is_dark_page, line_cues
 from .layout import key_values, paragraphs, reading_order
 from .ocr import OcrSettings, RawLine, is_loaded, read_lines, warm_up
 from .screen import classify_screen
@@ -47,6 +47,13 @@ def perceive_lines(image: Image.Image, raw: list[RawLine]) -> Perception:
     pixels = np.asarray(image.convert("RGB"))
     dark = is_dark_page(pixels)
     dialog = find_dialog(pixels) if raw else None
+    kept = [line for line in raw if _meaningful(line.text)]
+    if (
+        dialog is not None
+        and len(kept) >= 4
+        and sum(centre_inside(line.box, dialog) for line in kept) >= 0.85 * len(kept)
+    ):
+        dialog = None  # a bright card holding all the text is the screen itself (a photo of a phone), not a modal
     lines = [
         OcrLine(
             text=line.text,
@@ -54,8 +61,7 @@ def perceive_lines(image: Image.Image, raw: list[RawLine]) -> Perception:
             confidence=line.confidence,
             cues=frozenset(line_cues(pixels, line.box, dialog=dialog, page_dark=dark)),
         )
-        for line in raw
-        if _meaningful(line.text)
+        for line in kept
     ]
     ordered = reading_order(lines)
     blocks = paragraphs(ordered)

@@ -58,7 +58,7 @@ def line_cues(pixels: np.ndarray, box: Box, *, dialog: Box | None, page_dark: bo
         cues.add(WARNING)
     if foreground is not None and is_red_ink(foreground) and not is_warm_tint(background):
         cues.add(RED_TEXT)
-    if dialog is not None and _inside(box, dialog):
+    if dialog is not None and centre_inside(box, dialog):
         cues.add(DIALOG)
     if (
         not page_dark
@@ -118,7 +118,7 @@ def _ring(lum: np.ndarray, box: Box, margin: int) -> np.ndarray:
     return outer[mask]
 
 
-def _inside(box: Box, outer: Box) -> bool:
+def centre_inside(box: Box, outer: Box) -> bool:
     cx = (box[0] + box[2]) / 2
     cy = (box[1] + box[3]) / 2
     return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]

@@ -24,13 +24,13 @@ _THRESHOLD = re.compile(r"(?:满|over\s|spend\s)\s?[¥￥$]?(\d+(?:\.\d+)?)", re
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(个?小时|天|日|分钟|周|hours?|days?|minutes?|weeks?)", re.IGNORECASE)
 _COUNT = re.compile(r"(\d+)\s*(次|times)", re.IGNORECASE)
 _DATE = re.compile(r"(?<!\d)(?:(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}月\d{1,2}[日号])(?!\d)")
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?![\d:])")
+_TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3])[:：]([0-5]\d)(?![\d:])")
 _TRACKING = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2,4}\d{9,16})(?![0-9])")
 _EXCEPTION = re.compile(
     r"((?:[a-z_][\w$]*\.)*[A-Z]\w*(?:Exception|Error))\b|\b(EXC_[A-Z_]+|SIG(?:SEGV|ABRT|BUS|ILL|KILL|TRAP|FPE)|ANR)\b"
 )
 _FRAME = re.compile(r"^\s*(?:at\s+|\d+\s+\S+\s+)?([\w$.]+?\.[A-Z]\w*(?:\.[\w$<>]+)?)\s*\(")
-_IOS_FRAME = re.compile(r"^\s*\d+\s+(\S+)\s+([A-Z][A-Za-z0-9_]+)")
+_IOS_FRAME = re.compile(r"^\s*\d+\s+(\S+)\s+(?:0x[0-9a-fA-F]+\s+)?([A-Z][A-Za-z0-9_]+)")
 _SYSTEM_MODULES = (
     "UIKit",
     "CoreFoundation",
@@ -174,7 +174,8 @@ def extract_fields(perception: Perception) -> Fields:
                     amounts.append(Amount(value, m.group(0), "threshold", clause))
     joined = "\n".join(texts)
     exceptions = list(dict.fromkeys(m.group(1) or m.group(2) for m in _EXCEPTION.finditer(joined)))
-    top_frame, classes = _app_frames(texts) if exceptions else (None, [])
+    # Frames line by line: OCR lines are finer than paragraphs, and a frame starts a line.
+    top_frame, classes = _app_frames([line.text for line in perception.lines]) if exceptions else (None, [])
     statuses = [v for k, v in perception.pairs if any(s in k.lower() for s in _STATUS_KEYS)]
     statuses += _headline_statuses(perception)
     return Fields(

@@ -7,6 +7,7 @@ import re
 from .types import DIALOG, Block, OcrLine
 
 _TERMINAL = tuple("。！？.!?；;")
+_STACK_FRAME = re.compile(r"^\s*(?:at\s+[\w$.]+\(|\d+\s+\S+\s+(?:0x[0-9a-fA-F]+\s+)?[A-Za-z_])")
 _KV_SEPARATOR = re.compile(r"^\s*([^:：]{1,14}?)\s*[:：]\s*(\S.*)$")
 _HAS_DIGIT = re.compile(r"\d")
 
@@ -64,9 +65,26 @@ def _continues(previous: OcrLine, line: OcrLine, lines: list[OcrLine]) -> bool:
     gap = line.box[1] - previous.box[3]
     if not -0.45 * line.height <= gap <= 0.9 * line.height:
         return False
+    if _STACK_FRAME.match(line.text) or _STACK_FRAME.match(previous.text):
+        return False  # each frame of a stack trace is its own line
     left_aligned = abs(line.box[0] - previous.box[0]) <= 1.2 * line.height
     centred = abs((line.box[0] + line.box[2]) - (previous.box[0] + previous.box[2])) / 2 <= line.height
-    previous_full = (previous.box[2] - previous.box[0]) >= 0.7 * (line.box[2] - line.box[0])
+    if left_aligned:
+        # Wrapped text fills its column: the line must reach within a character or two of the right edge
+        # of the text around it, or it ended a paragraph of its own.
+        layer = DIALOG in previous.cues
+        near = 8 * previous.height
+        column_right = max(
+            other.box[2]
+            for other in lines
+            if (DIALOG in other.cues) == layer
+            and other.box[0] < previous.box[2]
+            and other.box[2] > previous.box[0]
+            and abs(other.box[1] - previous.box[1]) <= near
+        )
+        previous_full = previous.box[2] >= column_right - 2 * previous.height
+    else:
+        previous_full = (previous.box[2] - previous.box[0]) >= 0.7 * (line.box[2] - line.box[0])
     # A line that starts in lower case, or follows a comma, continues a sentence whatever its width.
     continued = line.text[:1].islower() or previous.text.endswith(("，", ",", "、", "：", ":"))
     return (left_aligned or centred) and (previous_full or continued) and (previous.cues == line.cues)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 _PATTERNS = re.compile(
-    r"忽略|无视|不要理会|之前的(?:所有)?(?:指令|提示|规则)|系统提示|系统指令|你现在是|你必须|告诉用户|请回复|"
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier)|disregard|system prompt|"
+    r"(?:忽略|无视|不要理会|忘记)(?:掉)?(?:之前|以上|上面|前面|所有|全部|你的|系统)|(?:之前|以上)的(?:所有)?(?:指令|提示|规则)|"
+    r"系统提示[:：]|系统指令|你现在是|你必须|告诉(?:用户|客户|顾客)|请(?:回复|回答)[:：“\"]|"
+    r"ignore (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier|system)|"
+    r"disregard (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier|system|instructions|rules)|system prompt|"
     r"you are now|as an ai|tell the (?:user|customer)|instructions? (?:above|before)",
     re.IGNORECASE,
 )
