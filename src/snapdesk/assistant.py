@@ -84,6 +84,7 @@ class Assistant:
                 det_limit_side=settings.ocr_det_limit_side,
                 min_confidence=settings.ocr_min_confidence,
                 threads=settings.ocr_threads,
+                rec_batch=settings.ocr_rec_batch,
             ),
             max_question_chars=settings.max_question_chars,
             perception_cache_size=settings.perception_cache_size,

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     ocr_min_confidence: float = Field(default=0.5, description="OCR lines below this confidence are dropped.")
     ocr_threads: int = Field(default=0, description="onnxruntime threads for OCR; 0 uses every core.")
+    ocr_rec_batch: int = Field(
+        default=1, description="Text lines the OCR recogniser reads per batch (1 is fastest and smallest on a CPU)."
+    )
     perception_cache_size: int = Field(
         default=64, description="Screenshots whose OCR results are kept in process for follow-up questions."
     )

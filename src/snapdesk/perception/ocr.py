@@ -28,6 +28,10 @@ class OcrSettings:
     min_confidence: float = 0.5
     # onnxruntime threads per session; 0 lets onnxruntime use every core.
     threads: int = 0
+    # Text lines recognised per batch. A batch is padded to its widest line, so on a CPU batching
+    # buys nothing and a wide log screenshot costs hundreds of MB: measured, 1 is both faster and
+    # the smallest peak RSS (BENCHMARKS.md).
+    rec_batch: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ def _engine(settings: OcrSettings) -> tuple[Any, threading.Lock]:
                 "Global.text_score": settings.min_confidence,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.det_limit_side,
+                "Rec.rec_batch_num": settings.rec_batch,
             }
             if settings.threads:
                 params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.threads
@@ -72,10 +77,10 @@ def is_loaded(settings: OcrSettings = OcrSettings()) -> bool:
     return settings in _engines
 
 
-def read_lines(image: Image.Image, *, settings: OcrSettings = OcrSettings()) -> list[RawLine]:
-    """Recognise the text lines of an RGB image, in the detector's order."""
+def read_lines(image: Image.Image | np.ndarray, *, settings: OcrSettings = OcrSettings()) -> list[RawLine]:
+    """Recognise the text lines of an RGB image (PIL, or an H×W×3 uint8 array), in the detector's order."""
     engine, lock = _engine(settings)
-    array = np.asarray(image.convert("RGB"))
+    array = image if isinstance(image, np.ndarray) else np.asarray(image.convert("RGB"))
     with lock:
         result = engine(array)
     if result.boxes is None or result.txts is None:
