@@ -338,3 +338,22 @@ def test_ordinary_text_is_not_an_injection(text: str) -> None:
 )
 def test_everyday_notices_are_not_injections(text: str) -> None:
     assert not looks_like_instruction(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "quota"),
+    [
+        ("云空间已用 9.8GB / 10GB", (9.8, 10.0, "GB")),
+        ("今日剩余次数 0/5", (0.0, 5.0, "")),
+        ("Storage used 480 of 500 MB", (480.0, 500.0, "MB")),
+    ],
+)
+def test_quota_used_and_limit(text: str, quota: tuple[float, float, str]) -> None:
+    from PIL import Image
+
+    from snapdesk.perception import perceive_lines
+    from snapdesk.perception.fields import extract_fields
+    from snapdesk.perception.ocr import RawLine
+
+    perception = perceive_lines(Image.new("RGB", (1080, 400), "white"), [RawLine(text, (40, 100, 900, 150), 0.99)])
+    assert extract_fields(perception).quotas == (quota,)

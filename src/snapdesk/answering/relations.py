@@ -70,6 +70,16 @@ def relations(fields: Fields, *, question: str = "") -> list[Relation]:
             zh += f"（运费 {_shown(shipping)} 不计入门槛）"
             en += f" (the {_shown(shipping)} shipping fee does not count)"
         out.append(Relation("below_threshold", zh, en))
+    for used, limit, unit in fields.quotas:
+        if limit and used >= limit * 0.9:
+            share = used / limit
+            out.append(
+                Relation(
+                    "quota_nearly_used",
+                    f"已用 {used:g}{unit} / {limit:g}{unit}（{share:.0%}）",
+                    f"{used:g}{unit} of {limit:g}{unit} used ({share:.0%})",
+                )
+            )
     overdue = _past_promised_date(fields, question)
     if overdue:
         out.append(overdue)

@@ -51,6 +51,12 @@ _FRAMEWORK_PACKAGES = (
     "androidx.",
 )
 _VERSION = re.compile(r"(?:version|版本|app_version|versionName|v)[\"':：=\s]*v?(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
+# Quota used/limit: "已用 9.8GB / 10GB", "今日剩余次数 0/5", "used 480 of 500 MB".
+_QUOTA = re.compile(
+    r"(?:已用|已使用|用量|使用|剩余|额度|次数|配额|quota|used|usage|storage)[^\d\n]{0,12}?"
+    r"(\d+(?:\.\d+)?)\s*([A-Za-z%]{0,3})\s*(?:/|of|／)\s*(\d+(?:\.\d+)?)\s*([A-Za-z%]{0,3})",
+    re.IGNORECASE,
+)
 _STATUS_KEYS = ("状态", "status")
 # A headline is a status when it says where something stands, not when it is a logo or a page title.
 _STATUS_WORDS = re.compile(
@@ -105,6 +111,7 @@ class Fields:
     top_frame: str | None = None
     classes: tuple[str, ...] = ()  # the app's own classes in the top frames of a crash
     versions: tuple[str, ...] = ()
+    quotas: tuple[tuple[float, float, str], ...] = ()  # (used, limit, unit)
     pii_kinds: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -194,6 +201,7 @@ def extract_fields(perception: Perception) -> Fields:
         top_frame=top_frame,
         classes=tuple(classes),
         versions=tuple(dict.fromkeys(m.group(1) for m in _VERSION.finditer(joined))),
+        quotas=tuple((float(m.group(1)), float(m.group(3)), m.group(4) or m.group(2)) for m in _QUOTA.finditer(joined)),
         pii_kinds=tuple(sorted({m.kind for t in texts for m in find_pii(t)})) if pii_spans else (),
     )
 
