@@ -28,15 +28,17 @@ def line_colours(pixels: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray |
     crop = pixels[max(0, y0 - pad) : min(height, y1 + pad), max(0, x0 - pad) : min(width, x1 + pad), :3]
     if crop.size == 0:
         return np.array([255, 255, 255], dtype=np.float32), None
-    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]).astype(np.float32)
-    background = np.median(border, axis=0)
-    distance = np.abs(crop.astype(np.float32) - background).sum(axis=2)
-    ink = distance > 90
-    if ink.sum() < 8:
-        return background, None
+    crop = crop.astype(np.int16)
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    background = np.median(border, axis=0).astype(np.int16)
+    distance = np.abs(crop - background).sum(axis=2)
+    ink = distance[distance > 90]
+    if ink.size < 8:
+        return background.astype(np.float32), None
     # The strongest third of the ink pixels: anti-aliased edges blend with the background.
-    cutoff = np.quantile(distance[ink], 0.66)
-    foreground = np.median(crop[distance >= cutoff].astype(np.float32), axis=0)
+    cutoff = np.partition(ink, int(ink.size * 0.66))[int(ink.size * 0.66)]
+    foreground = np.median(crop[distance >= cutoff], axis=0).astype(np.float32)
+    background = background.astype(np.float32)
     return background, foreground
 
 
