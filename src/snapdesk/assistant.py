@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,11 @@ from .intake import ImageSource, IntakeLimits, Moderator, PreparedImage, load_im
 from .knowledge import KnowledgeStore, demo_kb_path
 from .knowledge.text import detect_language
 from .perception import OcrSettings, Perception, perceive
+from .perception import from_json as perception_from_json
+from .perception import to_json as perception_to_json
 from .perception.fields import Fields, extract_fields
 from .safety import looks_like_instruction, mask_pii
+from .service.cache import Cache, MemoryCache, cache_key
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Assistant:
         ocr: OcrSettings = OcrSettings(),
         max_question_chars: int = 2000,
         perception_cache_size: int = 64,
+        perception_cache: Cache | None = None,
+        cache_ttl: int = 3600,
     ) -> None:
         self.knowledge = knowledge
         self.engine = engine
@@ -68,8 +72,12 @@ class Assistant:
         self.limits = limits
         self.ocr = ocr
         self.max_question_chars = max_question_chars
-        self._perceptions: OrderedDict[str, tuple[Perception, Fields]] = OrderedDict()
-        self._cache_size = perception_cache_size
+        # OCR results by image digest (and OCR settings): a follow-up on the same screenshot skips OCR.
+        if perception_cache is None and perception_cache_size:
+            perception_cache = MemoryCache(max_entries=perception_cache_size)
+        self.perception_cache: Cache | None = perception_cache
+        self.cache_ttl = cache_ttl
+        self._moderated: dict[str, None] = {}  # digests that passed moderation lately (insertion-ordered)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -173,6 +181,14 @@ class Assistant:
             timings=timings,
         )
 
+    def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:
+        """Intake and moderation alone: the service stores a screenshot only after both accept it."""
+        timings: dict[str, float] = {}
+        return self._prepare(image, timings)
+
+    def check_question(self, text: str) -> str:
+        return self._question(text)
+
     def _question(self, text: str) -> str:
         question = (text or "").strip()
         if not question:
@@ -185,26 +201,30 @@ class Assistant:
         mark = time.perf_counter()
         prepared = image if isinstance(image, PreparedImage) else load_image(image, limits=self.limits)
         timings["intake_ms"] = _ms(mark)
-        mark = time.perf_counter()
-        moderate(prepared, self.moderators)  # before anything else reads the image
-        timings["moderation_ms"] = _ms(mark)
+        if prepared.digest not in self._moderated:
+            mark = time.perf_counter()
+            moderate(prepared, self.moderators)  # before anything else reads the image
+            timings["moderation_ms"] = _ms(mark)
+            self._moderated[prepared.digest] = None
+            while len(self._moderated) > 256:
+                self._moderated.pop(next(iter(self._moderated)))
         return prepared
 
     def _perceive(self, prepared: PreparedImage, timings: dict[str, float]) -> tuple[Perception, Fields]:
-        cached = self._perceptions.get(prepared.digest)
-        if cached:
-            self._perceptions.move_to_end(prepared.digest)
+        key = cache_key("perception", prepared.digest, asdict(self.ocr))
+        cached = self.perception_cache.get(key) if self.perception_cache is not None else None
+        if cached is not None:
+            perception = perception_from_json(cached)
             timings["ocr_ms"] = 0.0
-            return cached
-        perception = perceive(prepared.image, settings=self.ocr)
-        timings.update(perception.timings)
+            timings["perception_cached"] = 1.0
+        else:
+            perception = perceive(prepared.image, settings=self.ocr)
+            timings.update(perception.timings)
+            if self.perception_cache is not None:
+                self.perception_cache.set(key, perception_to_json(perception), ttl=self.cache_ttl)
         mark = time.perf_counter()
         fields = extract_fields(perception)
         timings["fields_ms"] = _ms(mark)
-        if self._cache_size:
-            self._perceptions[prepared.digest] = (perception, fields)
-            while len(self._perceptions) > self._cache_size:
-                self._perceptions.popitem(last=False)
         return perception, fields
 
 

@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Work with a knowledge-base folder.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+keys_app = typer.Typer(help="API keys for the HTTP service (stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 out = Console()
 err = Console(stderr=True)
 
@@ -177,6 +181,98 @@ def config() -> None:
         shown = "****" if any(s in name for s in ("key", "secret", "password", "token")) and value else str(value)
         table.add_row(f"SNAPDESK_{name.upper()}", shown, field.description or "")
     out.print(table)
+
+
+def _store() -> Any:
+    from .config import Settings
+    from .store import Store
+
+    try:
+        store = Store.from_settings(Settings())
+        store.upgrade()
+    except Exception as error:  # a bad URL or an unreachable server: one line, not a traceback
+        _fail(f"cannot open the database: {' '.join(str(error).split())[:300]}")
+    return store
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: SNAPDESK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: SNAPDESK_PORT).")] = None,
+) -> None:
+    """Run the HTTP service (/chat, /v1/chat/completions, sessions, metrics)."""
+    import uvicorn
+
+    from .config import Settings
+    from .service.app import create_app
+
+    settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    store = _store()
+    if not store.has_api_keys():
+        local = settings.host in ("127.0.0.1", "localhost", "::1")
+        if not local:
+            _fail(
+                "no API key exists, so the service may only listen on localhost; create one with snapdesk keys create"
+            )
+        err.print(
+            "[bold yellow]WARNING: no API key configured — only callers on this machine are served. "
+            "Create one with `snapdesk keys create NAME`.[/bold yellow]"
+        )
+    err.print(
+        f"SnapDesk listening on http://{settings.host}:{settings.port} "
+        f"(database: {'PostgreSQL' if settings.database_url else 'SQLite'}, "
+        f"cache: {'Redis' if settings.redis_url else 'in process'}, engine: {settings.engine})",
+        highlight=False,
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    admin: Annotated[bool, typer.Option("--admin", help="May call admin endpoints.")] = False,
+) -> None:
+    """Create a key; its secret is shown once."""
+    key_id, secret = _store().create_api_key(name=name, admin=admin)
+    out.print(f"{key_id}  {secret}", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    table = Table()
+    for column in ("id", "name", "prefix", "admin", "created", "revoked"):
+        table.add_column(column)
+    for key in _store().list_api_keys():
+        table.add_row(*(str(key.get(c, "")) for c in ("id", "name", "prefix", "admin", "created_at", "revoked_at")))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke a key at once."""
+    if not _store().revoke_api_key(key_id=key_id):
+        _fail(f"no active key {key_id}")
+    out.print(f"revoked {key_id}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (the service also does it at start)."""
+    _store()
+    out.print("database is up to date")
+
+
+@app.command()
+def purge() -> None:
+    """Delete stored screenshots older than the retention period."""
+    from datetime import timedelta
+
+    from .config import Settings
+
+    days = Settings().image_retention_days
+    count = _store().purge_images(older_than=timedelta(days=days))
+    out.print(f"deleted {count} screenshot(s) older than {days:g} days")
 
 
 def main() -> None:

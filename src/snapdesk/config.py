@@ -46,6 +46,34 @@ class Settings(BaseSettings):
         default=64, description="Screenshots whose OCR results are kept in process for follow-up questions."
     )
 
+    # The service (`snapdesk serve`).
+    host: str = Field(default="127.0.0.1", description="Address `snapdesk serve` listens on.")
+    port: int = Field(default=8000, description="Port `snapdesk serve` listens on.")
+    data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database and stored screenshots.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Empty: SQLite in the data folder.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for the shared cache and rate limits. Empty: in-process only."
+    )
+    cache_ttl_seconds: int = Field(default=3600, description="How long cached OCR results and answers live.")
+    cache_max_entries: int = Field(default=2048, description="Most entries the in-process cache holds.")
+    workers: int = Field(default=0, description="Answering workers; 0: one per two CPU cores, at least one.")
+    queue_size: int = Field(
+        default=16, description="Requests waiting for a worker before new ones get the holding reply."
+    )
+    request_deadline_seconds: float = Field(
+        default=10.0, description="A request still waiting after this long gets the holding reply."
+    )
+    rate_limit_per_minute: int = Field(default=120, description="Requests per minute per API key (0: no limit).")
+    remote_image_hosts: list[str] = Field(
+        default=[], description="Hosts whose http(s) image URLs /v1/chat/completions may fetch. Empty: none."
+    )
+    image_retention_days: float = Field(
+        default=30, description="Stored screenshots older than this are deleted (`snapdesk purge`)."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import cv2
@@ -25,9 +26,12 @@ __all__ = [
     "OcrSettings",
     "Perception",
     "RawLine",
+    "assemble",
+    "from_json",
     "is_loaded",
     "perceive",
     "perceive_lines",
+    "to_json",
     "warm_up",
 ]
 
@@ -73,18 +77,37 @@ def perceive_lines(image: Image.Image, raw: list[RawLine], *, pixels: np.ndarray
         )
         for line in kept
     ]
+    perception = assemble(lines, width=image.width, height=image.height, dark=dark)
+    perception.timings["layout_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return perception
+
+
+def assemble(lines: list[OcrLine], *, width: int, height: int, dark: bool) -> Perception:
+    """Reading order, paragraphs, pairs and screen kind from lines whose cues are known (no pixels needed)."""
     ordered = reading_order(lines)
     blocks = paragraphs(ordered)
     return Perception(
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         lines=tuple(ordered),
         blocks=tuple(blocks),
         pairs=tuple(key_values(ordered, blocks)),
-        screen=classify_screen(ordered, width=image.width, height=image.height),
+        screen=classify_screen(ordered, width=width, height=height),
         dark=dark,
-        timings={"layout_ms": round((time.perf_counter() - started) * 1000, 2)},
     )
+
+
+def to_json(perception: Perception) -> bytes:
+    """What a cache keeps of a perception: the lines with their cues; the rest is rebuilt in a millisecond."""
+    lines = [[line.text, list(line.box), line.confidence, sorted(line.cues)] for line in perception.lines]
+    data = {"width": perception.width, "height": perception.height, "dark": perception.dark, "lines": lines}
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def from_json(data: bytes) -> Perception:
+    raw = json.loads(data)
+    lines = [OcrLine(text, tuple(box), confidence, frozenset(cues)) for text, box, confidence, cues in raw["lines"]]
+    return assemble(lines, width=raw["width"], height=raw["height"], dark=raw["dark"])
 
 
 def _pixels(image: Image.Image) -> np.ndarray:

@@ -1,0 +1,143 @@
+"""The FastAPI app factory: `create_app(settings)` wires the Assistant, the store, caches and the ladder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ..assistant import Assistant
+from ..config import Settings
+from ..errors import SnapDeskError
+from ..perception import warm_up
+from .cache import Cache, MemoryCache, RedisCache
+from .chat import ChatService
+from .ladder import Ladder
+from .metrics import Metrics
+from .ratelimit import RateLimiter
+from .routes import chat, health, openai_compat, sessions
+
+log = logging.getLogger("snapdesk.requests")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    assistant: Assistant
+    store: Any
+    cache: Cache
+    ladder: Ladder
+    limiter: RateLimiter
+    metrics: Metrics
+    chat: ChatService
+
+
+def build_state(settings: Settings, *, store: Any = None, assistant: Assistant | None = None) -> AppState:
+    from ..store import Store
+
+    store = store or Store.from_settings(settings)
+    store.upgrade()
+    cache: Cache = (
+        RedisCache(settings.redis_url) if settings.redis_url else MemoryCache(max_entries=settings.cache_max_entries)
+    )
+    assistant = assistant or Assistant.from_settings(settings)
+    assistant.perception_cache = cache  # OCR results shared by every replica when Redis is configured
+    assistant.cache_ttl = settings.cache_ttl_seconds
+    fast = Assistant(
+        knowledge=assistant.knowledge,
+        engine=assistant.engine,
+        moderators=assistant.moderators,
+        limits=assistant.limits,
+        ocr=replace(assistant.ocr, det_limit_side=min(736, assistant.ocr.det_limit_side)),
+        max_question_chars=assistant.max_question_chars,
+        perception_cache=cache,
+        cache_ttl=settings.cache_ttl_seconds,
+    )
+    ladder = Ladder(
+        workers=settings.workers, queue_size=settings.queue_size, deadline=settings.request_deadline_seconds
+    )
+    metrics = Metrics()
+    redis_client = cache.client if isinstance(cache, RedisCache) else None
+    limiter = RateLimiter(per_minute=settings.rate_limit_per_minute, redis_client=redis_client)
+    service = ChatService(
+        assistant=assistant,
+        fast_assistant=fast,
+        store=store,
+        cache=cache,
+        ladder=ladder,
+        metrics=metrics,
+        cache_ttl=settings.cache_ttl_seconds,
+    )
+    return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service)
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not hasattr(app.state, "snapdesk"):
+            app.state.snapdesk = build_state(settings)
+        warm_up(app.state.snapdesk.assistant.ocr)  # load the OCR models before the first customer waits
+        yield
+        app.state.snapdesk.ladder.shutdown()
+
+    app = FastAPI(
+        title="SnapDesk",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Answers customers' screenshots and questions from the business's knowledge base.",
+    )
+    if state is not None:
+        app.state.snapdesk = state
+    for module in (chat, sessions, health, openai_compat):
+        app.include_router(module.router)
+
+    @app.exception_handler(SnapDeskError)
+    async def snapdesk_error(request: Request, error: SnapDeskError) -> JSONResponse:
+        status = error.http_status if error.http_status < 500 or error.code == "overloaded" else 500
+        return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return JSONResponse({"error": {"code": "bad_request", "message": message}}, status_code=422)
+
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next: Any) -> Any:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        state_obj = getattr(request.app.state, "snapdesk", None)
+        if state_obj is not None:
+            state_obj.metrics.requests.labels(path, str(response.status_code)).inc()
+        response.headers["x-request-id"] = request_id
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "route": path,
+                    "status": response.status_code,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "queue_depth": state_obj.ladder.depth if state_obj else None,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return response
+
+    return app

@@ -1,0 +1,241 @@
+"""One chat turn as the service runs it: session, storage, caches, the ladder, the hand-over.
+
+HTTP-free, so `/chat` and `/v1/chat/completions` share it and tests can drive it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..assistant import Answer, Assistant, HistoryTurn
+from ..errors import SnapDeskError
+from ..intake import PreparedImage
+from ..knowledge.text import detect_language
+from ..safety import mask_pii
+from .cache import Cache, cache_key, normalise_question
+from .ladder import HOLDING_REPLY, Ladder, Overloaded
+from .metrics import Metrics
+
+log = logging.getLogger("snapdesk.answers")
+
+
+class SessionNotFoundError(SnapDeskError):
+    code = "session_not_found"
+    http_status = 404
+
+
+@dataclass
+class ChatResult:
+    session_id: str
+    message_id: str | None
+    answer: dict[str, Any]
+    tier: str
+    cached: bool
+    latency_ms: float
+    retry_after: int | None = None  # set for the holding reply
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        assistant: Assistant,
+        fast_assistant: Assistant,
+        store: Any,
+        cache: Cache,
+        ladder: Ladder,
+        metrics: Metrics,
+        cache_ttl: int = 3600,
+    ) -> None:
+        self.assistant = assistant
+        self.fast_assistant = fast_assistant
+        self.store = store
+        self.cache = cache
+        self.ladder = ladder
+        self.metrics = metrics
+        self.cache_ttl = cache_ttl
+
+    async def chat(
+        self,
+        *,
+        owner: str,
+        text: str,
+        image: bytes | None = None,
+        session_id: str | None = None,
+        history: list[HistoryTurn] | None = None,
+    ) -> ChatResult:
+        started = time.perf_counter()
+        question = self.assistant.check_question(text)
+        conversation_id = await self._conversation(owner, session_id)
+        prepared: PreparedImage | None = None
+        try:
+            if image is not None:
+                prepared = await asyncio.to_thread(self.assistant.prepare, image)
+                await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=image)
+        except SnapDeskError as error:
+            # Nothing is lost: the refused message is recorded with why.
+            message_id = await asyncio.to_thread(
+                self.store.add_user_message, conversation_id=conversation_id, text=mask_pii(question), image_digest=None
+            )
+            await asyncio.to_thread(
+                self.store.complete_message, message_id=message_id, status="failed", error_code=error.code
+            )
+            self.metrics.refusals.labels(error.code).inc()
+            raise
+        user_message = await asyncio.to_thread(
+            self.store.add_user_message,
+            conversation_id=conversation_id,
+            text=mask_pii(question),
+            image_digest=prepared.digest if prepared else None,
+        )
+        try:
+            result = await self._answer(conversation_id, question, prepared, history, started)
+        except SnapDeskError as error:
+            await asyncio.to_thread(
+                self.store.complete_message, message_id=user_message, status="failed", error_code=error.code
+            )
+            raise
+        except Exception:
+            await asyncio.to_thread(
+                self.store.complete_message, message_id=user_message, status="failed", error_code="internal_error"
+            )
+            raise
+        await asyncio.to_thread(self.store.complete_message, message_id=user_message, status="ok")
+        return result
+
+    async def _conversation(self, owner: str, session_id: str | None) -> str:
+        if session_id:
+            found = await asyncio.to_thread(self.store.conversation, conversation_id=session_id, owner=owner)
+            if found is None:  # missing and someone else's look the same from outside
+                raise SessionNotFoundError(f"no session {session_id}")
+            return session_id
+        return await asyncio.to_thread(self.store.create_conversation, owner=owner)
+
+    async def _answer(
+        self,
+        conversation_id: str,
+        question: str,
+        prepared: PreparedImage | None,
+        history: list[HistoryTurn] | None,
+        started: float,
+    ) -> ChatResult:
+        if history is None:
+            stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
+            history = [HistoryTurn(turn["role"], turn["text"]) for turn in stored[:-1]]  # the last is this turn
+        if prepared is None:  # a follow-up refers to the session's last image
+            digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
+            data = await asyncio.to_thread(self.store.image_bytes, digest=digest) if digest else None
+            if data is not None:
+                prepared = await asyncio.to_thread(self.assistant.prepare, data)
+        tier = self.ladder.choose(has_image=prepared is not None)
+        self.metrics.queue_depth.set(self.ladder.depth)
+        key = cache_key(
+            "answer",
+            prepared.digest if prepared else None,
+            normalise_question(question),
+            self.assistant.knowledge.version,
+            self.assistant.engine.name,
+            str(self.assistant.ocr),
+            [turn.text for turn in history[-2:]],
+        )
+        cached = self.cache.get(key)
+        self.metrics.cache.labels("answer", "hit" if cached else "miss").inc()
+        if cached is not None:
+            answer = json.loads(cached)
+            return await self._finish(conversation_id, answer, "cache", True, started)
+        if tier == "hold":
+            return self._holding(conversation_id, question, started)
+        assistant = self.fast_assistant if tier == "fast" else self.assistant
+        image = None if tier == "text" else prepared
+
+        def work() -> Answer:
+            return assistant.generate(text=question, image=image, history=history)
+
+        try:
+            result = await self.ladder.run(work)
+        except Overloaded:
+            return self._holding(conversation_id, question, started)
+        answer = result.to_dict()
+        for stage, value in result.timings.items():
+            if stage.endswith("_ms"):
+                self.metrics.stage_seconds.labels(stage[:-3]).observe(value / 1000)
+        if tier in ("full", "fast"):
+            self.cache.set(key, json.dumps(answer, ensure_ascii=False, default=str).encode(), ttl=self.cache_ttl)
+        return await self._finish(conversation_id, answer, tier, False, started)
+
+    async def _finish(
+        self, conversation_id: str, answer: dict[str, Any], tier: str, cached: bool, started: float
+    ) -> ChatResult:
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        message_id = await asyncio.to_thread(
+            self.store.add_assistant_message,
+            conversation_id=conversation_id,
+            text=answer["text"],
+            intent=answer["intent"],
+            escalate=answer["escalate"],
+            team=answer["team"],
+            tier=tier,
+            cached=cached,
+            latency_ms=latency,
+            evidence=answer["evidence"],
+        )
+        if answer["escalate"]:
+            self.metrics.escalations.labels(answer["team"] or "default").inc()
+            summary = {
+                "answer": answer["text"],
+                "intent": answer["intent"],
+                "fields": answer["fields"],
+                "evidence": [e["text"] for e in answer["evidence"][:12]],
+                "passages": [p["id"] for p in answer["passages"]],
+            }
+            await asyncio.to_thread(
+                self.store.add_handover,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                team=answer["team"],
+                summary=summary,
+            )
+        self.metrics.tiers.labels(tier).inc()
+        log.info(
+            json.dumps(
+                {
+                    "event": "answer",
+                    "session": conversation_id,
+                    "message": message_id,
+                    "image": answer.get("image_digest"),
+                    "answer": mask_pii(answer["text"]),
+                    "intent": answer["intent"],
+                    "escalate": answer["escalate"],
+                    "tier": tier,
+                    "cached": cached,
+                    "latency_ms": latency,
+                    "timings": answer.get("timings", {}),
+                    "queue_depth": self.ladder.depth,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return ChatResult(conversation_id, message_id, answer, tier, cached, latency)
+
+    def _holding(self, conversation_id: str, question: str, started: float) -> ChatResult:
+        language = detect_language(question)
+        text = HOLDING_REPLY.get(language, HOLDING_REPLY["en"])
+        self.metrics.tiers.labels("hold").inc()
+        answer = {
+            "text": text,
+            "intent": "other",
+            "escalate": False,
+            "team": None,
+            "evidence": [],
+            "passages": [],
+            "fields": {},
+            "screen": None,
+            "language": language,
+        }
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        return ChatResult(conversation_id, None, answer, "hold", False, latency, retry_after=5)

@@ -1,0 +1,72 @@
+"""Request dependencies: the app's state and who is calling."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ..errors import SnapDeskError
+
+
+class UnauthorizedError(SnapDeskError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class ForbiddenError(SnapDeskError):
+    code = "forbidden"
+    http_status = 403
+
+
+class RateLimitedError(SnapDeskError):
+    code = "rate_limited"
+    http_status = 429
+
+
+@dataclass(frozen=True)
+class Caller:
+    owner: str  # what sessions belong to: an API key id, or "local" when no key is configured
+    admin: bool = False
+
+
+def get_state(request: Request) -> Any:
+    return request.app.state.snapdesk
+
+
+State = Annotated[Any, Depends(get_state)]
+
+_LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+
+def get_caller(request: Request, state: State) -> Caller:
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if state.store.has_api_keys():
+        key = state.store.verify_api_key(secret=secret) if secret else None
+        if key is None:
+            raise UnauthorizedError(
+                "unknown or revoked API key" if secret else "an API key is required: send Authorization: Bearer <key>"
+            )
+        caller = Caller(owner=f"key:{key['id']}", admin=bool(key["admin"]))
+    elif (request.client.host if request.client else "") in _LOCAL:
+        # No key configured: allowed on localhost only (snapdesk serve says so loudly at start). Clients that
+        # must send some key (the openai SDK does) may send any.
+        token = request.headers.get("x-snapdesk-browser", "")
+        caller = Caller(owner="local" + (":" + hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""))
+    else:
+        raise UnauthorizedError("no API key is configured, so only localhost may call; create one with snapdesk keys")
+    if not state.limiter.allow(caller.owner):
+        raise RateLimitedError("too many requests for this key; slow down")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_admin(caller: CallerDep) -> Caller:
+    if not caller.admin:
+        raise ForbiddenError("this endpoint needs an admin key")
+    return caller

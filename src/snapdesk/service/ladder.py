@@ -1,0 +1,91 @@
+"""Load control: a bounded worker pool, a bounded queue with a deadline, and a ladder of tiers.
+
+Under load the service steps down instead of timing out:
+  full  → the whole pipeline at the configured OCR size
+  fast  → a smaller OCR working size (cheaper, slightly less accurate on small text)
+  text  → no OCR: the knowledge base on the question text (and a cached reading of the image, if any)
+  hold  → a polite holding reply with Retry-After (HTTP 503 for clients that ask for strict mode)
+The rung is chosen from the queue when a request arrives; a request still waiting at its deadline
+is answered from the `hold` rung. Engines with rungs of their own (beam search → greedy) add them to
+`TIERS` in the same order of cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+TIERS = ("full", "fast", "text", "hold")
+HOLDING_REPLY = {
+    "zh": "正在为您查询，请稍候。当前咨询人数较多，请稍后再试或稍等片刻。",
+    "en": "We're looking into it; please wait a moment. We're busier than usual, so please try again shortly.",
+}
+
+
+class Overloaded(Exception):
+    """No rung could answer in time: the caller sends the holding reply."""
+
+
+class Ladder:
+    def __init__(self, *, workers: int = 0, queue_size: int = 16, deadline: float = 10.0) -> None:
+        # OCR already spreads one call over several threads: one worker per two cores, at least one.
+        self.workers = workers or max(1, (os.cpu_count() or 2) // 2)
+        self.queue_size = queue_size
+        self.deadline = deadline
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="snapdesk-worker")
+        self._lock = threading.Lock()
+        self.waiting = 0  # submitted, not started
+        self.running = 0
+
+    @property
+    def depth(self) -> int:
+        return self.waiting + self.running
+
+    def choose(self, *, has_image: bool) -> str:
+        """The rung for a request arriving now."""
+        with self._lock:
+            waiting = self.waiting
+        if waiting >= self.queue_size:
+            return "hold"
+        if not has_image:
+            return "full"  # text-only work is cheap at every level
+        if waiting >= max(2, self.queue_size // 2):
+            return "text"
+        if waiting >= self.workers:
+            return "fast"
+        return "full"
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking work on the pool; raise Overloaded if it has not finished by the deadline."""
+        with self._lock:
+            self.waiting += 1
+        started = threading.Event()
+
+        def task() -> T:
+            with self._lock:
+                self.waiting -= 1
+                self.running += 1
+            started.set()
+            try:
+                return work()
+            finally:
+                with self._lock:
+                    self.running -= 1
+
+        future = self._pool.submit(task)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.deadline)
+        except TimeoutError:
+            if future.cancel():  # never started: it leaves the queue now
+                with self._lock:
+                    self.waiting -= 1
+            raise Overloaded from None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,33 @@
+"""Prometheus metrics, one registry per app so tests and several apps in one process do not collide."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "snapdesk_requests_total", "HTTP requests by route and status.", ["route", "status"], registry=self.registry
+        )
+        self.stage_seconds = Histogram(
+            "snapdesk_stage_seconds",
+            "Time per pipeline stage.",
+            ["stage"],
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+            registry=self.registry,
+        )
+        self.cache = Counter(
+            "snapdesk_cache_total", "Cache lookups by cache and result.", ["cache", "result"], registry=self.registry
+        )
+        self.tiers = Counter("snapdesk_tier_total", "Answers by degradation tier.", ["tier"], registry=self.registry)
+        self.escalations = Counter(
+            "snapdesk_escalations_total", "Answers handed over to people, by team.", ["team"], registry=self.registry
+        )
+        self.refusals = Counter(
+            "snapdesk_refusals_total", "Requests refused, by error code.", ["code"], registry=self.registry
+        )
+        self.queue_depth = Gauge(
+            "snapdesk_queue_depth", "Requests waiting for or holding a worker.", registry=self.registry
+        )

@@ -1,0 +1,156 @@
+"""OpenAI-compatible endpoints, so existing clients and tools can use SnapDesk as a "model".
+
+Images arrive as `image_url` content parts with `data:` URLs. Remote http(s) URLs are fetched only
+from hosts on an allowlist: the server must not be made to request arbitrary addresses (SSRF).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from ...assistant import HistoryTurn
+from ...errors import ImageTooLargeError, NotAnImageError, SnapDeskError
+from ..deps import CallerDep, State
+
+router = APIRouter(tags=["openai"])
+MODEL = "snapdesk"
+
+
+class RemoteImageRefusedError(SnapDeskError):
+    code = "remote_image_refused"
+    http_status = 400
+
+
+class BadMessagesError(SnapDeskError):
+    code = "bad_messages"
+    http_status = 422
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class CompletionRequest(BaseModel):
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+@router.get("/v1/models")
+async def models() -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "snapdesk"}]}
+
+
+@router.post("/v1/chat/completions", responses={400: {"description": "Refused image URL"}})
+async def completions(body: CompletionRequest, state: State, caller: CallerDep) -> Any:
+    turns = [_parse(message, state) for message in body.messages if message.role in ("user", "assistant")]
+    if not turns or turns[-1][0] != "user":
+        raise BadMessagesError("the last message must be the user's question")
+    question = turns[-1][1]
+    # The question's own image, else the conversation's last one (a follow-up).
+    image = next((imgs[-1] for _, _, imgs in reversed(turns) if imgs), None)
+    history = [HistoryTurn(role, text) for role, text, _ in turns[:-1]]
+    result = await state.chat.chat(owner=caller.owner, text=question, image=image, history=history)
+    answer = result.answer
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    extra = {
+        "session_id": result.session_id,
+        "intent": answer["intent"],
+        "escalate": answer["escalate"],
+        "team": answer["team"],
+        "tier": result.tier,
+        "cached": result.cached,
+        "evidence": answer["evidence"],
+    }
+    if body.stream:
+        return StreamingResponse(
+            _chunks(completion_id, body.model, answer["text"], extra), media_type="text/event-stream"
+        )
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": answer["text"]}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "snapdesk": extra,
+        }
+    )
+
+
+def _chunks(completion_id: str, model: str, text: str, extra: dict[str, Any]) -> Iterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        body = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **more,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+    yield chunk({"role": "assistant"})
+    for start in range(0, len(text), 24):
+        yield chunk({"content": text[start : start + 24]})
+    yield chunk({}, "stop", snapdesk=extra)
+    yield "data: [DONE]\n\n"
+
+
+def _parse(message: ChatMessage, state: Any) -> tuple[str, str, list[bytes]]:
+    if message.content is None or isinstance(message.content, str):
+        return message.role, message.content or "", []
+    texts, images = [], []
+    for part in message.content:
+        kind = part.get("type")
+        if kind == "text":
+            texts.append(str(part.get("text", "")))
+        elif kind == "image_url":
+            url = part.get("image_url")
+            url = url.get("url") if isinstance(url, dict) else url
+            images.append(_image(str(url or ""), state))
+    return message.role, "\n".join(texts), images
+
+
+def _image(url: str, state: Any) -> bytes:
+    limit = state.settings.max_image_bytes
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        if ";base64" not in header:
+            raise NotAnImageError("image data URLs must be base64-encoded")
+        if len(payload) * 3 // 4 > limit:
+            raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
+        try:
+            return base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise NotAnImageError("the image data URL is not valid base64") from None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        raise RemoteImageRefusedError("image_url must be a data: URL or an http(s) URL")
+    if parsed.hostname not in state.settings.remote_image_hosts:
+        raise RemoteImageRefusedError(f"fetching images from {parsed.hostname!r} is not allowed on this server")
+    with httpx.Client(timeout=5.0, follow_redirects=False) as client, client.stream("GET", url) as response:
+        if response.status_code != 200:
+            raise RemoteImageRefusedError(f"the image URL answered HTTP {response.status_code}")
+        data = b""
+        for piece in response.iter_bytes():
+            data += piece
+            if len(data) > limit:
+                raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
+        return data

@@ -1,0 +1,253 @@
+"""The service's durable state behind one object: conversations, messages, feedback and handovers here;
+API keys and stored screenshots in `keys.py` and `images.py`.
+
+Every method takes keyword arguments only and runs in its own transaction. The answers are plain dicts
+(datetimes are aware UTC), so callers never hold an ORM object past its session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from snapdesk.store.base import new_id, utcnow
+from snapdesk.store.db import sqlite_url
+from snapdesk.store.images import ImageStore
+from snapdesk.store.keys import ApiKeyStore
+from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Handover, Message
+
+
+class _Settings(Protocol):
+    @property
+    def database_url(self) -> str | None: ...
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def _message_dict(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "role": m.role,
+        "text": m.text,
+        "image_digest": m.image_digest,
+        "intent": m.intent,
+        "escalate": m.escalate,
+        "team": m.team,
+        "tier": m.tier,
+        "cached": m.cached,
+        "latency_ms": m.latency_ms,
+        "evidence": m.evidence,
+        "status": m.status,
+        "error_code": m.error_code,
+        "created_at": m.created_at,
+    }
+
+
+def _touch_conversation(s: Session, conversation_id: str) -> None:
+    conversation = s.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id!r}")
+    conversation.updated_at = utcnow()
+
+
+class Store(ApiKeyStore, ImageStore):
+    """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
+
+    @classmethod
+    def from_settings(cls, settings: _Settings) -> Store:
+        """The store the settings describe; without a database URL, SQLite in the data folder."""
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(settings.database_url or sqlite_url(data_dir), data_dir=data_dir)
+
+    # Conversations and messages.
+
+    def create_conversation(self, *, owner: str) -> str:
+        conversation_id = new_id()
+        now = utcnow()
+        with self._session() as s, s.begin():
+            s.add(Conversation(id=conversation_id, owner=owner, created_at=now, updated_at=now))
+        return conversation_id
+
+    def conversation(self, *, conversation_id: str, owner: str) -> dict[str, Any] | None:
+        """The conversation with its messages in order; None when it is missing or someone else's, which
+        the API answers alike, so nobody can probe for other people's conversation ids."""
+        with self._session() as s, s.begin():
+            conversation = s.scalar(
+                select(Conversation).where(Conversation.id == conversation_id, Conversation.owner == owner)
+            )
+            if conversation is None:
+                return None
+            messages = s.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at)
+            )
+            return {
+                "id": conversation.id,
+                "created_at": conversation.created_at,
+                "updated_at": conversation.updated_at,
+                "messages": [_message_dict(m) for m in messages],
+            }
+
+    def add_user_message(self, *, conversation_id: str, text: str, image_digest: str | None = None) -> str:
+        """Record the question as "pending" before answering it, so a crash mid-answer loses nothing."""
+        message_id = new_id()
+        with self._session() as s, s.begin():
+            _touch_conversation(s, conversation_id)
+            s.add(
+                Message(
+                    id=message_id,
+                    conversation_id=conversation_id,
+                    role="user",
+                    text=text,
+                    image_digest=image_digest,
+                    escalate=False,
+                    cached=False,
+                    status="pending",
+                    created_at=utcnow(),
+                )
+            )
+        return message_id
+
+    def complete_message(self, *, message_id: str, status: str, error_code: str | None = None) -> bool:
+        """Set a message's final status ("ok" or "failed" with an error code); False when it does not exist."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        with self._session() as s, s.begin():
+            message = s.get(Message, message_id)
+            if message is None:
+                return False
+            message.status = status
+            message.error_code = error_code
+            return True
+
+    def add_assistant_message(
+        self,
+        *,
+        conversation_id: str,
+        text: str,
+        intent: str | None,
+        escalate: bool,
+        team: str | None,
+        tier: str | None,
+        cached: bool,
+        latency_ms: float | None,
+        evidence: Any,
+    ) -> str:
+        """Record an answer with what produced it; raises LookupError for an unknown conversation."""
+        message_id = new_id()
+        with self._session() as s, s.begin():
+            _touch_conversation(s, conversation_id)
+            s.add(
+                Message(
+                    id=message_id,
+                    conversation_id=conversation_id,
+                    role="assistant",
+                    text=text,
+                    intent=intent,
+                    escalate=escalate,
+                    team=team,
+                    tier=tier,
+                    cached=cached,
+                    latency_ms=latency_ms,
+                    evidence=evidence,
+                    status="ok",
+                    created_at=utcnow(),
+                )
+            )
+        return message_id
+
+    def history(self, *, conversation_id: str, limit: int = 8) -> list[dict[str, Any]]:
+        """The newest `limit` messages, oldest first, for the answerer's context. Includes a pending question
+        just recorded; `id` and `status` are there so the caller can leave it (or failed ones) out."""
+        with self._session() as s, s.begin():
+            rows = s.execute(
+                select(Message.id, Message.role, Message.text, Message.image_digest, Message.status)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.created_at.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {"id": r.id, "role": r.role, "text": r.text, "image_digest": r.image_digest, "status": r.status}
+            for r in reversed(rows)
+        ]
+
+    def last_image_digest(self, *, conversation_id: str) -> str | None:
+        """The newest screenshot in the conversation, for follow-up questions that send none. A failed turn's
+        image counts too (the answer failed, not the image); a refused image is recorded without a digest."""
+        with self._session() as s, s.begin():
+            return s.scalar(
+                select(Message.image_digest)
+                .where(Message.conversation_id == conversation_id, Message.image_digest.is_not(None))
+                .order_by(Message.created_at.desc())
+                .limit(1)
+            )
+
+    # Feedback and handovers.
+
+    def add_feedback(self, *, message_id: str, owner: str, rating: str, comment: str | None = None) -> str | None:
+        """Record a rating; None when the message does not exist or is in someone else's conversation."""
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be one of {RATINGS}, not {rating!r}")
+        feedback_id = new_id()
+        with self._session() as s, s.begin():
+            found = s.scalar(
+                select(Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Message.id == message_id, Conversation.owner == owner)
+            )
+            if found is None:
+                return None
+            s.add(Feedback(id=feedback_id, message_id=message_id, rating=rating, comment=comment, created_at=utcnow()))
+        return feedback_id
+
+    def add_handover(self, *, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
+        """Queue a handover to a human team; a worker delivers it and reports through record_delivery."""
+        handover_id = new_id()
+        with self._session() as s, s.begin():
+            s.add(
+                Handover(
+                    id=handover_id,
+                    conversation_id=conversation_id,
+                    message_id=message_id,
+                    team=team,
+                    summary=summary,
+                    delivered=False,
+                    attempts=0,
+                    created_at=utcnow(),
+                )
+            )
+        return handover_id
+
+    def undelivered_handovers(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Handovers not yet delivered, oldest first."""
+        with self._session() as s, s.begin():
+            handovers = s.scalars(
+                select(Handover).where(Handover.delivered.is_(False)).order_by(Handover.created_at).limit(limit)
+            )
+            return [
+                {
+                    "id": h.id,
+                    "conversation_id": h.conversation_id,
+                    "message_id": h.message_id,
+                    "team": h.team,
+                    "summary": h.summary,
+                    "attempts": h.attempts,
+                    "last_error": h.last_error,
+                    "created_at": h.created_at,
+                }
+                for h in handovers
+            ]
+
+    def record_delivery(self, *, handover_id: str, delivered: bool, error: str | None = None) -> bool:
+        """Count one delivery attempt and its outcome; False when there is no such handover."""
+        with self._session() as s, s.begin():
+            handover = s.get(Handover, handover_id, with_for_update=True)
+            if handover is None:
+                return False
+            handover.attempts += 1
+            handover.delivered = delivered
+            handover.last_error = None if delivered else error
+            return True

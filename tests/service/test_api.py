@@ -1,0 +1,247 @@
+"""The HTTP API end to end: real OCR, real SQLite (PostgreSQL and Redis where marked), no mocks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.service.conftest import ORDER_NO, redis_or_skip
+
+
+def ask(client: TestClient, text: str, image: bytes | None = None, **form: str) -> dict:
+    files = {"image": ("shot.png", image, "image/png")} if image is not None else None
+    response = client.post("/chat", data={"text": text, **form}, files=files)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_chat_answers_and_the_session_keeps_the_conversation(client: TestClient, order_png: bytes) -> None:
+    first = ask(client, "我的货怎么还没发？", order_png)
+    assert ORDER_NO in first["answer"] and first["intent"] == "order_status"
+    assert first["tier"] == "full" and first["cached"] is False
+    assert first["evidence"] and all(len(e["box"]) == 4 for e in first["evidence"])
+    # A follow-up without an image uses the session's last screenshot.
+    follow = ask(client, "那我现在该怎么办？", session_id=first["session_id"])
+    assert follow["session_id"] == first["session_id"] and follow["intent"] == "order_status"
+    assert any("待补充地址" in p["heading"] for p in follow["passages"])
+    session = client.get(f"/sessions/{first['session_id']}").json()
+    roles = [m["role"] for m in session["messages"]]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert session["messages"][0]["image_digest"] and session["messages"][2]["image_digest"] is None
+
+
+def test_the_same_question_on_the_same_screenshot_is_a_cache_hit(client: TestClient, order_png: bytes) -> None:
+    ask(client, "为什么还没发货", order_png)
+    again = ask(client, "为什么还没发货？", order_png)  # normalised question: same key
+    assert again["cached"] is True
+    metrics = client.get("/metrics").text
+    assert 'snapdesk_cache_total{cache="answer",result="hit"} 1.0' in metrics
+
+
+def test_streaming_ends_with_the_full_json(client: TestClient, order_png: bytes) -> None:
+    response = client.post(
+        "/chat",
+        data={"text": "为什么还没发货"},
+        files={"image": ("a.png", order_png, "image/png")},
+        headers={"Accept": "text/event-stream"},
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in response.text.split("\n\n") if block]
+    deltas = "".join(json.loads(e.split("data: ", 1)[1])["text"] for e in events if e.startswith("event: delta"))
+    done = json.loads(events[-1].split("data: ", 1)[1])
+    assert events[-1].startswith("event: done") and deltas == done["answer"] and ORDER_NO in deltas
+
+
+def _bomb_png() -> bytes:
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    ihdr = b"IHDR" + header
+    chunk = struct.pack(">I", len(header)) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415, "unsupported_format"),
+        (b"hello, not an image at all", 415, "not_an_image"),
+        ("truncated", 422, "truncated_image"),
+        ("bomb", 422, "too_many_pixels"),
+    ],
+)
+def test_bad_images_get_clear_errors_and_the_message_is_kept(
+    client: TestClient, order_png: bytes, data: object, status: int, code: str
+) -> None:
+    payload = {"truncated": order_png[: len(order_png) // 2], "bomb": _bomb_png()}.get(data, data)  # type: ignore[call-overload]
+    response = client.post("/chat", data={"text": "看看这个"}, files={"image": ("x.png", payload, "image/png")})
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from snapdesk.store.models import Message
+
+    with Session(client.app.state.snapdesk.store.engine) as session:  # the refused message was recorded, failed
+        query = select(func.count()).select_from(Message).filter_by(status="failed", error_code=code)
+        assert session.scalar(query) == 1
+
+
+def test_over_the_byte_limit_is_413(make_client: Callable[..., TestClient], order_png: bytes) -> None:
+    client = make_client(max_image_bytes=1000)
+    response = client.post("/chat", data={"text": "看看"}, files={"image": ("x.png", order_png, "image/png")})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "image_too_large"
+
+
+@pytest.mark.parametrize(
+    ("form", "code"), [({"text": "   "}, "bad_question"), ({}, "bad_request"), ({"text": "问" * 3000}, "bad_question")]
+)
+def test_bad_questions_are_422(client: TestClient, form: dict, code: str) -> None:
+    response = client.post("/chat", data=form)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code
+
+
+def test_malformed_multipart_is_422_not_500(client: TestClient) -> None:
+    response = client.post(
+        "/chat",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi',
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    assert response.status_code in (400, 422)
+
+
+def test_keys_are_required_once_one_exists_and_sessions_are_private(client: TestClient, order_png: bytes) -> None:
+    store = client.app.state.snapdesk.store
+    _, alice = store.create_api_key(name="alice")
+    _, bob = store.create_api_key(name="bob")
+    assert client.post("/chat", data={"text": "你好"}).status_code == 401
+    as_alice = {"Authorization": f"Bearer {alice}"}
+    response = client.post("/chat", data={"text": "退款多久到账"}, headers=as_alice)
+    assert response.status_code == 200
+    session_id = response.json()["session_id"]
+    assert client.get(f"/sessions/{session_id}", headers=as_alice).status_code == 200
+    assert client.get(f"/sessions/{session_id}", headers={"Authorization": f"Bearer {bob}"}).status_code == 404
+    assert client.get(f"/sessions/{session_id}", headers={"Authorization": "Bearer nope"}).status_code == 401
+    message_id = response.json()["message_id"]
+    assert (
+        client.post("/feedback", json={"message_id": message_id, "rating": "up"}, headers=as_alice).status_code == 201
+    )
+    bob_feedback = client.post(
+        "/feedback", json={"message_id": message_id, "rating": "down"}, headers={"Authorization": f"Bearer {bob}"}
+    )
+    assert bob_feedback.status_code == 404
+
+
+def test_rate_limit_is_429(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(rate_limit_per_minute=2)
+    codes = [client.post("/chat", data={"text": "退款多久到账"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_forced_overload_steps_down_to_the_holding_reply(
+    make_client: Callable[..., TestClient], order_png: bytes
+) -> None:
+    client = make_client(queue_size=0)
+    body = ask(client, "为什么还没发货", order_png)
+    assert body["tier"] == "hold" and "请稍候" in body["answer"]
+    strict = client.post(
+        "/chat",
+        data={"text": "为什么还没发货"},
+        files={"image": ("a.png", order_png, "image/png")},
+        headers={"X-SnapDesk-Strict": "1"},
+    )
+    assert strict.status_code == 503 and strict.headers["retry-after"]
+    assert 'snapdesk_tier_total{tier="hold"}' in client.get("/metrics").text
+
+
+def test_escalation_records_a_handover(client: TestClient) -> None:
+    body = ask(client, "我的账号被安全冻结了，异地登录，怎么办")
+    assert body["escalate"] is True
+    handovers = client.app.state.snapdesk.store.undelivered_handovers()
+    assert handovers and handovers[0]["team"] == body["team"]
+    assert handovers[0]["summary"]["answer"] == body["answer"]
+
+
+def test_health_ready_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["ready"] is True and ready["checks"]["ocr"] is True and ready["checks"]["database"] is True
+    assert "snapdesk_requests_total" in client.get("/metrics").text
+
+
+def test_a_restart_loses_nothing(make_client: Callable[..., TestClient], order_png: bytes) -> None:
+    first = make_client()
+    body = ask(first, "为什么还没发货", order_png)
+    second = make_client()  # a new process on the same database and data folder
+    session = second.get(f"/sessions/{body['session_id']}").json()
+    assert len(session["messages"]) == 2
+    follow = ask(second, "那怎么办", session_id=body["session_id"])  # the stored screenshot is found again
+    assert any("待补充地址" in p["heading"] for p in follow["passages"])
+
+
+def test_postgresql_and_redis_shared_by_two_processes(
+    make_client: Callable[..., TestClient], pg_url: str, order_png: bytes
+) -> None:
+    redis_url = redis_or_skip()
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    one = make_client(database_url=pg_url, redis_url=redis_url, rate_limit_per_minute=6)
+    two = make_client(database_url=pg_url, redis_url=redis_url, rate_limit_per_minute=6)
+    first = ask(one, "为什么还没发货", order_png)
+    # The other process finds the answer in the shared cache (a new conversation: same context)...
+    elsewhere = ask(two, "为什么还没发货", order_png)
+    assert elsewhere["cached"] is True and elsewhere["answer"] == first["answer"]
+    # ...and continues the first process's conversation, with the screenshot that process stored.
+    follow = ask(two, "那怎么办", session_id=first["session_id"])
+    assert follow["session_id"] == first["session_id"]
+    assert any("待补充地址" in p["heading"] for p in follow["passages"])
+    again = ask(one, "多久会自动取消？", session_id=first["session_id"])
+    assert len(two.get(f"/sessions/{again['session_id']}").json()["messages"]) == 6
+    # The rate limit (6 a minute) counts across both processes: 5 requests so far (4 chats, 1 read).
+    assert one.post("/chat", data={"text": "退款多久到账"}).status_code == 200
+    assert two.post("/chat", data={"text": "退款多久到账"}).status_code == 429
+
+
+def test_redis_going_away_degrades_to_no_cache(make_client: Callable[..., TestClient], order_png: bytes) -> None:
+    client = make_client(redis_url="redis://127.0.0.1:1/0")  # nothing listens there
+    body = ask(client, "为什么还没发货", order_png)
+    assert body["cached"] is False and ORDER_NO in body["answer"]
+    assert client.get("/readyz").status_code == 503  # and readiness says so
+
+
+def test_openai_sdk_as_the_client(client: TestClient, order_png: bytes) -> None:
+    from openai import BadRequestError, OpenAI
+
+    sdk = OpenAI(base_url="http://testserver/v1", api_key="unused-on-localhost", http_client=client)
+    assert [m.id for m in sdk.models.list().data] == ["snapdesk"]
+    url = "data:image/png;base64," + base64.b64encode(order_png).decode()
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "我的货怎么还没发？"},
+                {"type": "image_url", "image_url": {"url": url}},
+            ],
+        }
+    ]
+    completion = sdk.chat.completions.create(model="snapdesk", messages=messages)
+    assert ORDER_NO in completion.choices[0].message.content
+    stream = sdk.chat.completions.create(model="snapdesk", messages=messages, stream=True)
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert streamed == completion.choices[0].message.content
+    remote = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "看看"},
+                {"type": "image_url", "image_url": {"url": "http://169.254.169.254/x.png"}},
+            ],
+        }
+    ]
+    with pytest.raises(BadRequestError, match="not allowed"):
+        sdk.chat.completions.create(model="snapdesk", messages=remote)

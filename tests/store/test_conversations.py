@@ -1,0 +1,144 @@
+"""Conversations and messages: ownership, order, the pending-then-final status, history, atomic writes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
+
+from snapdesk.store import Store
+from snapdesk.store.models import Conversation, Message
+
+DIGEST_A = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
+
+
+def _answer(store: Store, conversation_id: str, text: str = "answer", **overrides: object) -> str:
+    fields: dict[str, object] = {
+        "intent": "refund",
+        "escalate": False,
+        "team": None,
+        "tier": "full",
+        "cached": False,
+        "latency_ms": 12.5,
+        "evidence": [{"article": "退款与售后", "score": 0.9}],
+    }
+    fields.update(overrides)
+    return store.add_assistant_message(conversation_id=conversation_id, text=text, **fields)
+
+
+def _count(store: Store, model: type) -> int:
+    with store.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model))
+
+
+def test_round_trip_keeps_messages_in_order(store: Store) -> None:
+    cid = store.create_conversation(owner="key1")
+    q1 = store.add_user_message(conversation_id=cid, text="退款多久到账？", image_digest=DIGEST_A)
+    a1 = _answer(store, cid, "1-3 个工作日", escalate=True, team="refunds", cached=True)
+    store.complete_message(message_id=q1, status="ok")
+    q2 = store.add_user_message(conversation_id=cid, text="还没到", image_digest=None)
+    a2 = _answer(store, cid, "已转人工")
+    store.complete_message(message_id=q2, status="ok")
+
+    conv = store.conversation(conversation_id=cid, owner="key1")
+    assert conv is not None
+    assert conv["id"] == cid
+    assert conv["created_at"].tzinfo is not None and conv["created_at"].utcoffset().total_seconds() == 0
+    assert [m["id"] for m in conv["messages"]] == [q1, a1, q2, a2]
+    assert [m["role"] for m in conv["messages"]] == ["user", "assistant", "user", "assistant"]
+    first, answer = conv["messages"][0], conv["messages"][1]
+    assert first["text"] == "退款多久到账？" and first["image_digest"] == DIGEST_A and first["status"] == "ok"
+    assert answer["text"] == "1-3 个工作日"
+    assert (answer["intent"], answer["escalate"], answer["team"], answer["tier"]) == ("refund", True, "refunds", "full")
+    assert answer["cached"] is True and answer["latency_ms"] == 12.5
+    assert answer["evidence"] == [{"article": "退款与售后", "score": 0.9}]
+    assert answer["status"] == "ok" and answer["created_at"] > first["created_at"]
+    assert conv["updated_at"] >= answer["created_at"]
+
+
+def test_someone_elses_or_missing_conversation_is_none(store: Store) -> None:
+    cid = store.create_conversation(owner="key1")
+    assert store.conversation(conversation_id=cid, owner="browser:abc") is None
+    assert store.conversation(conversation_id="0" * 32, owner="key1") is None
+
+
+def test_question_is_pending_before_the_answer_and_a_failure_is_kept(store: Store) -> None:
+    cid = store.create_conversation(owner="k")
+    mid = store.add_user_message(conversation_id=cid, text="截图看不清", image_digest=DIGEST_A)
+    conv = store.conversation(conversation_id=cid, owner="k")
+    assert conv is not None
+    assert [(m["id"], m["status"]) for m in conv["messages"]] == [(mid, "pending")]
+
+    assert store.complete_message(message_id=mid, status="failed", error_code="engine_timeout")
+    conv = store.conversation(conversation_id=cid, owner="k")
+    assert conv is not None
+    assert (conv["messages"][0]["status"], conv["messages"][0]["error_code"]) == ("failed", "engine_timeout")
+
+
+def test_complete_message_checks_its_input(store: Store) -> None:
+    cid = store.create_conversation(owner="k")
+    mid = store.add_user_message(conversation_id=cid, text="q", image_digest=None)
+    with pytest.raises(ValueError, match="status"):
+        store.complete_message(message_id=mid, status="done")
+    assert store.complete_message(message_id="f" * 32, status="ok") is False
+
+
+def test_history_is_the_newest_messages_oldest_first(store: Store) -> None:
+    cid = store.create_conversation(owner="k")
+    for i in range(5):
+        store.add_user_message(conversation_id=cid, text=f"q{i}", image_digest=DIGEST_A if i == 1 else None)
+        _answer(store, cid, f"a{i}")
+    history = store.history(conversation_id=cid, limit=4)
+    assert [(h["role"], h["text"]) for h in history] == [
+        ("user", "q3"),
+        ("assistant", "a3"),
+        ("user", "q4"),
+        ("assistant", "a4"),
+    ]
+    assert len(store.history(conversation_id=cid)) == 8
+    third = store.history(conversation_id=cid, limit=10)[2]
+    assert set(third) == {"id", "role", "text", "image_digest", "status"}
+    assert (third["role"], third["text"], third["image_digest"], third["status"]) == ("user", "q1", DIGEST_A, "pending")
+    assert store.history(conversation_id="0" * 32) == []
+
+
+def test_last_image_digest_is_the_newest_screenshot(store: Store) -> None:
+    cid = store.create_conversation(owner="k")
+    assert store.last_image_digest(conversation_id=cid) is None
+    store.add_user_message(conversation_id=cid, text="看这张", image_digest=DIGEST_A)
+    store.add_user_message(conversation_id=cid, text="这张呢", image_digest=None)
+    assert store.last_image_digest(conversation_id=cid) == DIGEST_A
+    timed_out = store.add_user_message(conversation_id=cid, text="还有这张", image_digest=DIGEST_B)
+    store.complete_message(message_id=timed_out, status="failed", error_code="engine_timeout")
+    assert store.last_image_digest(conversation_id=cid) == DIGEST_B  # the answer failed, not the image
+    assert store.last_image_digest(conversation_id="0" * 32) is None
+
+
+def test_unknown_conversation_raises_and_writes_nothing(store: Store) -> None:
+    before = _count(store, Message)
+    with pytest.raises(LookupError):
+        _answer(store, "0" * 32)
+    with pytest.raises(LookupError):
+        store.add_user_message(conversation_id="0" * 32, text="q", image_digest=None)
+    assert _count(store, Message) == before
+
+
+def test_failure_after_a_write_rolls_the_whole_transaction_back(store: Store) -> None:
+    # add_assistant_message updates the conversation, then inserts the message; the insert fails (evidence
+    # that is not JSON), so the conversation update must be undone too.
+    cid = store.create_conversation(owner="k")
+    _answer(store, cid, "first")
+    with store.engine.connect() as conn:
+        updated_before = conn.scalar(select(Conversation.updated_at).where(Conversation.id == cid))
+    messages_before = _count(store, Message)
+
+    # SQLAlchemy serialises JSON for SQLite (StatementError); psycopg does it itself for PostgreSQL (TypeError).
+    with pytest.raises((StatementError, TypeError)):
+        _answer(store, cid, "second", evidence={"not json": object()})
+
+    assert _count(store, Message) == messages_before
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(Conversation.updated_at).where(Conversation.id == cid)) == updated_before
+    conv = store.conversation(conversation_id=cid, owner="k")
+    assert conv is not None and [m["text"] for m in conv["messages"]] == ["first"]
