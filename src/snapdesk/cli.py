@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -207,6 +208,10 @@ def serve(
     from .service.app import create_app
 
     settings = Settings(**{k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))  # each record is already one JSON object
+    logging.getLogger("snapdesk").addHandler(handler)
+    logging.getLogger("snapdesk").setLevel(logging.INFO)
     store = _store()
     if not store.has_api_keys():
         local = settings.host in ("127.0.0.1", "localhost", "::1")

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     remote_image_hosts: list[str] = Field(
         default=[], description="Hosts whose http(s) image URLs /v1/chat/completions may fetch. Empty: none."
     )
+    webhook_url: str | None = Field(
+        default=None, description="Hand-overs are POSTed here as JSON, retried with backoff until accepted."
+    )
     image_retention_days: float = Field(
         default=30, description="Stored screenshots older than this are deleted (`snapdesk purge`)."
     )

@@ -245,3 +245,16 @@ def test_openai_sdk_as_the_client(client: TestClient, order_png: bytes) -> None:
     ]
     with pytest.raises(BadRequestError, match="not allowed"):
         sdk.chat.completions.create(model="snapdesk", messages=remote)
+
+
+def test_one_json_log_line_per_request_with_pii_masked(
+    client: TestClient, order_png: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="snapdesk.requests")
+    ask(client, "我的手机号 13812345678，为什么还没发货？", order_png)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "snapdesk.requests"]
+    (line,) = [entry for entry in lines if entry["route"] == "/chat"]
+    assert line["request_id"] and line["session"] and line["image"].startswith("sha256:")
+    assert "13812345678" not in json.dumps(line, ensure_ascii=False) and "138****5678" in line["question"]
+    assert line["intent"] == "order_status" and line["tier"] == "full" and line["cached"] is False
+    assert line["timings"]["ocr_ms"] > 0 and "queue_depth" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -19,6 +20,7 @@ from ..assistant import Assistant
 from ..config import Settings
 from ..errors import SnapDeskError
 from ..perception import warm_up
+from .background import HandoverDelivery, purge_periodically
 from .cache import Cache, MemoryCache, RedisCache
 from .chat import ChatService
 from .ladder import Ladder
@@ -39,6 +41,7 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     chat: ChatService
+    delivery: HandoverDelivery | None = None
 
 
 def build_state(settings: Settings, *, store: Any = None, assistant: Assistant | None = None) -> AppState:
@@ -77,7 +80,9 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
         metrics=metrics,
         cache_ttl=settings.cache_ttl_seconds,
     )
-    return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service)
+    delivery = HandoverDelivery(store=store, url=settings.webhook_url) if settings.webhook_url else None
+    service.on_handover = delivery.wake.set if delivery else None
+    return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service, delivery)
 
 
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
@@ -87,9 +92,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not hasattr(app.state, "snapdesk"):
             app.state.snapdesk = build_state(settings)
-        warm_up(app.state.snapdesk.assistant.ocr)  # load the OCR models before the first customer waits
+        state = app.state.snapdesk
+        warm_up(state.assistant.ocr)  # load the OCR models before the first customer waits
+        tasks = [asyncio.create_task(purge_periodically(state.store, retention_days=settings.image_retention_days))]
+        if state.delivery is not None:
+            tasks.append(asyncio.create_task(state.delivery.run()))
         yield
-        app.state.snapdesk.ladder.shutdown()
+        for task in tasks:
+            task.cancel()
+        state.ladder.shutdown()
 
     app = FastAPI(
         title="SnapDesk",
@@ -134,6 +145,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
                     "status": response.status_code,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 2),
                     "queue_depth": state_obj.ladder.depth if state_obj else None,
+                    **getattr(request.state, "log_fields", {}),
                 },
                 ensure_ascii=False,
             )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +20,6 @@ from .cache import Cache, cache_key, normalise_question
 from .ladder import HOLDING_REPLY, Ladder, Overloaded
 from .metrics import Metrics
 
-log = logging.getLogger("snapdesk.answers")
-
 
 class SessionNotFoundError(SnapDeskError):
     code = "session_not_found"
@@ -31,6 +28,8 @@ class SessionNotFoundError(SnapDeskError):
 
 @dataclass
 class ChatResult:
+    """One answered turn; `log_fields` is what the request's single log line says about it."""
+
     session_id: str
     message_id: str | None
     answer: dict[str, Any]
@@ -38,6 +37,19 @@ class ChatResult:
     cached: bool
     latency_ms: float
     retry_after: int | None = None  # set for the holding reply
+
+    def log_fields(self, question: str) -> dict[str, Any]:
+        return {
+            "session": self.session_id,
+            "image": self.answer.get("image_digest"),
+            "question": mask_pii(question),
+            "answer": mask_pii(self.answer["text"]),
+            "intent": self.answer["intent"],
+            "tier": self.tier,
+            "cached": self.cached,
+            "escalate": self.answer["escalate"],
+            "timings": self.answer.get("timings", {}),
+        }
 
 
 class ChatService:
@@ -59,6 +71,7 @@ class ChatService:
         self.ladder = ladder
         self.metrics = metrics
         self.cache_ttl = cache_ttl
+        self.on_handover: Any = None  # called after a hand-over is stored (wakes the webhook delivery)
 
     async def chat(
         self,
@@ -200,26 +213,9 @@ class ChatService:
                 team=answer["team"],
                 summary=summary,
             )
+            if self.on_handover is not None:
+                self.on_handover()
         self.metrics.tiers.labels(tier).inc()
-        log.info(
-            json.dumps(
-                {
-                    "event": "answer",
-                    "session": conversation_id,
-                    "message": message_id,
-                    "image": answer.get("image_digest"),
-                    "answer": mask_pii(answer["text"]),
-                    "intent": answer["intent"],
-                    "escalate": answer["escalate"],
-                    "tier": tier,
-                    "cached": cached,
-                    "latency_ms": latency,
-                    "timings": answer.get("timings", {}),
-                    "queue_depth": self.ladder.depth,
-                },
-                ensure_ascii=False,
-            )
-        )
         return ChatResult(conversation_id, message_id, answer, tier, cached, latency)
 
     def _holding(self, conversation_id: str, question: str, started: float) -> ChatResult:

@@ -85,6 +85,7 @@ async def chat(
 ) -> Any:
     data = await read_upload(image, state.settings.max_image_bytes)
     result = await state.chat.chat(owner=caller.owner, text=text, image=data, session_id=session_id or None)
+    request.state.log_fields = result.log_fields(text)
     body = response_body(result)
     headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
     if result.tier == "hold" and request.headers.get("x-snapdesk-strict", "").lower() in ("1", "true", "yes"):

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -55,7 +55,7 @@ async def models() -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", responses={400: {"description": "Refused image URL"}})
-async def completions(body: CompletionRequest, state: State, caller: CallerDep) -> Any:
+async def completions(request: Request, body: CompletionRequest, state: State, caller: CallerDep) -> Any:
     turns = [_parse(message, state) for message in body.messages if message.role in ("user", "assistant")]
     if not turns or turns[-1][0] != "user":
         raise BadMessagesError("the last message must be the user's question")
@@ -64,6 +64,7 @@ async def completions(body: CompletionRequest, state: State, caller: CallerDep) 
     image = next((imgs[-1] for _, _, imgs in reversed(turns) if imgs), None)
     history = [HistoryTurn(role, text) for role, text, _ in turns[:-1]]
     result = await state.chat.chat(owner=caller.owner, text=question, image=image, history=history)
+    request.state.log_fields = result.log_fields(question)
     answer = result.answer
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     extra = {
