@@ -105,7 +105,10 @@ class Assistant:
         image: ImageSource | PreparedImage | None = None,
         history: Sequence[HistoryTurn] = (),
         fast: bool = False,
+        image_digest: str | None = None,
     ) -> Answer:
+        """Answer `text` about `image`. Without an image, the last image in `history` is used; failing that,
+        `image_digest` names a screenshot whose reading is in the perception cache (another replica read it)."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = self._question(text)
@@ -115,6 +118,9 @@ class Assistant:
         if image is not None:
             prepared = self._prepare(image, timings)
             perception, fields = self._perceive(prepared, timings)
+        elif image_digest is not None:
+            perception = self._cached_perception(image_digest, timings)
+            fields = extract_fields(perception) if perception is not None else None
         mark = time.perf_counter()
         knowledge = self.knowledge.current()
         language = detect_language(question) if any(ch.isalpha() for ch in question) else knowledge.language
@@ -175,7 +181,7 @@ class Assistant:
             ],
             fields=fields.as_dict() if fields else {},
             screen=perception.screen if perception else None,
-            image_digest=prepared.digest if prepared else None,
+            image_digest=prepared.digest if prepared else (image_digest if perception is not None else None),
             engine=self.engine.name,
             kb_version=knowledge.version,
             timings=timings,
@@ -210,14 +216,20 @@ class Assistant:
                 self._moderated.pop(next(iter(self._moderated)))
         return prepared
 
+    def _cached_perception(self, digest: str, timings: dict[str, float]) -> Perception | None:
+        if self.perception_cache is None:
+            return None
+        cached = self.perception_cache.get(cache_key("perception", digest, asdict(self.ocr)))
+        if cached is None:
+            return None
+        timings["ocr_ms"] = 0.0
+        timings["perception_cached"] = 1.0
+        return perception_from_json(cached)
+
     def _perceive(self, prepared: PreparedImage, timings: dict[str, float]) -> tuple[Perception, Fields]:
         key = cache_key("perception", prepared.digest, asdict(self.ocr))
-        cached = self.perception_cache.get(key) if self.perception_cache is not None else None
-        if cached is not None:
-            perception = perception_from_json(cached)
-            timings["ocr_ms"] = 0.0
-            timings["perception_cached"] = 1.0
-        else:
+        perception = self._cached_perception(prepared.digest, timings)
+        if perception is None:
             perception = perceive(prepared.image, settings=self.ocr)
             timings.update(perception.timings)
             if self.perception_cache is not None:

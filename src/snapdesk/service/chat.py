@@ -140,16 +140,18 @@ class ChatService:
         if history is None:
             stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
             history = [HistoryTurn(turn["role"], turn["text"]) for turn in stored[:-1]]  # the last is this turn
+        digest = prepared.digest if prepared else None
         if prepared is None:  # a follow-up refers to the session's last image
             digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
             data = await asyncio.to_thread(self.store.image_bytes, digest=digest) if digest else None
             if data is not None:
                 prepared = await asyncio.to_thread(self.assistant.prepare, data)
+            # Else the file is on another replica's disk: its reading may still be in the shared cache.
         tier = self.ladder.choose(has_image=prepared is not None)
         self.metrics.queue_depth.set(self.ladder.depth)
         key = cache_key(
             "answer",
-            prepared.digest if prepared else None,
+            digest,
             normalise_question(question),
             self.assistant.knowledge.version,
             self.assistant.engine.name,
@@ -167,7 +169,9 @@ class ChatService:
         image = None if tier == "text" else prepared
 
         def work() -> Answer:
-            return assistant.generate(text=question, image=image, history=history)
+            return assistant.generate(
+                text=question, image=image, history=history, image_digest=digest if tier != "text" else None
+            )
 
         try:
             result = await self.ladder.run(work)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, Field
 
 from ..errors import SnapDeskError
 
@@ -24,6 +25,30 @@ class ForbiddenError(SnapDeskError):
 class RateLimitedError(SnapDeskError):
     code = "rate_limited"
     http_status = 429
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable and machine-readable, e.g. bad_request, not_an_image, session_not_found.")
+    message: str = Field(description="For people: what was wrong.")
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API answers with, whatever the status."""
+
+    error: ErrorDetail
+
+
+# What a caller can cause on every route that takes a caller (CallerDep), and on every route with input.
+CALLER_ERRORS = {
+    401: "No API key (once one exists), or an unknown or revoked one; without keys, a caller not on localhost",
+    429: "Too many requests for this key; slow down",
+}
+INVALID = {422: "The request does not validate, or its body cannot be parsed"}
+
+
+def error_responses(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status a client can cause, described, with the shared error body."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in sorted(statuses.items())}
 
 
 @dataclass(frozen=True)
