@@ -258,3 +258,16 @@ def test_one_json_log_line_per_request_with_pii_masked(
     assert "13812345678" not in json.dumps(line, ensure_ascii=False) and "138****5678" in line["question"]
     assert line["intent"] == "order_status" and line["tier"] == "full" and line["cached"] is False
     assert line["timings"]["ocr_ms"] > 0 and "queue_depth" in line
+
+
+def test_admin_endpoints_need_an_admin_key(client: TestClient) -> None:
+    store = client.app.state.snapdesk.store
+    _, plain = store.create_api_key(name="frontend")
+    _, admin = store.create_api_key(name="ops", admin=True)
+    client.post(
+        "/chat", data={"text": "我的账号被安全冻结了，异地登录，怎么办"}, headers={"Authorization": f"Bearer {plain}"}
+    )
+    assert client.get("/admin/handovers").status_code == 401
+    assert client.get("/admin/handovers", headers={"Authorization": f"Bearer {plain}"}).status_code == 403
+    listed = client.get("/admin/handovers", headers={"Authorization": f"Bearer {admin}"})
+    assert listed.status_code == 200 and listed.json()["handovers"][0]["team"]

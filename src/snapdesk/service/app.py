@@ -10,11 +10,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ..assistant import Assistant
 from ..config import Settings
@@ -26,7 +28,7 @@ from .chat import ChatService
 from .ladder import Ladder
 from .metrics import Metrics
 from .ratelimit import RateLimiter
-from .routes import chat, health, openai_compat, sessions
+from .routes import admin, chat, health, openai_compat, sessions
 
 log = logging.getLogger("snapdesk.requests")
 
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     )
     if state is not None:
         app.state.snapdesk = state
-    for module in (chat, sessions, health, openai_compat):
+    for module in (chat, sessions, health, openai_compat, admin):
         app.include_router(module.router)
 
     @app.exception_handler(SnapDeskError)
@@ -124,6 +126,27 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         where = ".".join(str(part) for part in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
         return JSONResponse({"error": {"code": "bad_request", "message": message}}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        # The framework's own refusals (no such route, wrong method, a body that cannot be parsed) in the same shape.
+        status = error.status_code
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "HTTP error"
+        code = phrase.lower().replace(" ", "_")  # not_found, method_not_allowed
+        if status == 400:  # malformed multipart, a JSON body that is not UTF-8: malformed like a bad field, so 422
+            status, code = 422, "bad_request"
+        message = error.detail if isinstance(error.detail, str) and error.detail else phrase
+        return JSONResponse(
+            {"error": {"code": code, "message": message}}, status_code=status, headers=dict(error.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not the client's doing: still the JSON shape (the traceback goes to the log, not to the client).
+        return JSONResponse({"error": {"code": "internal_error", "message": "internal server error"}}, status_code=500)
 
     @app.middleware("http")
     async def log_requests(request: Request, call_next: Any) -> Any:

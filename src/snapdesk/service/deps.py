@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from ..errors import SnapDeskError
@@ -66,9 +67,26 @@ State = Annotated[Any, Depends(get_state)]
 _LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 
-def get_caller(request: Request, state: State) -> Caller:
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
+# Documents the key in the OpenAPI document; never refuses by itself (auto_error=False): get_caller decides.
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from `snapdesk keys`. Not needed on localhost while no key exists.",
+)
+
+
+def get_caller(
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    browser: Annotated[
+        str,
+        Header(
+            alias="x-snapdesk-browser",
+            description="Localhost without keys: an opaque token that keeps one browser's sessions apart.",
+        ),
+    ] = "",
+) -> Caller:
+    secret = credentials.credentials if credentials else ""
     if state.store.has_api_keys():
         key = state.store.verify_api_key(secret=secret) if secret else None
         if key is None:
@@ -79,8 +97,7 @@ def get_caller(request: Request, state: State) -> Caller:
     elif (request.client.host if request.client else "") in _LOCAL:
         # No key configured: allowed on localhost only (snapdesk serve says so loudly at start). Clients that
         # must send some key (the openai SDK does) may send any.
-        token = request.headers.get("x-snapdesk-browser", "")
-        caller = Caller(owner="local" + (":" + hashlib.sha256(token.encode()).hexdigest()[:16] if token else ""))
+        caller = Caller(owner="local" + (":" + hashlib.sha256(browser.encode()).hexdigest()[:16] if browser else ""))
     else:
         raise UnauthorizedError("no API key is configured, so only localhost may call; create one with snapdesk keys")
     if not state.limiter.allow(caller.owner):

@@ -6,13 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from ...errors import ImageTooLargeError
 from ..chat import ChatResult
-from ..deps import CallerDep, State
+from ..deps import CALLER_ERRORS, CallerDep, State, error_responses
 
 router = APIRouter(tags=["chat"])
 
@@ -65,16 +65,29 @@ async def read_upload(upload: UploadFile | None, max_bytes: int) -> bytes | None
     return data
 
 
-@router.post(
-    "/chat",
-    response_model=ChatResponse,
-    responses={
-        413: {"description": "Image too large"},
-        415: {"description": "Not an image"},
-        422: {"description": "Bad image or question"},
-        503: {"description": "Overloaded (strict mode)"},
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer; as server-sent events (`delta`s, then `done` with this JSON) when the request "
+        "accepts text/event-stream",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-)
+    **error_responses(
+        {
+            **CALLER_ERRORS,
+            404: "No such session for this key (session_id)",
+            413: "Image over the byte limit",
+            415: "Not an image, or an unsupported format such as SVG",
+            422: "Bad image (truncated, too many pixels, refused), bad question, or a malformed request",
+            503: "Overloaded, in strict mode only (X-SnapDesk-Strict)",
+        }
+    ),
+}
+RESPONSES[503]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}
+}
+
+
+@router.post("/chat", response_model=ChatResponse, responses=RESPONSES)
 async def chat(
     request: Request,
     state: State,
@@ -82,13 +95,20 @@ async def chat(
     text: Annotated[str, Form(description="The customer's question.")],
     image: Annotated[UploadFile | None, File(description="Screenshot: PNG, JPEG, WebP, BMP or GIF.")] = None,
     session_id: Annotated[str | None, Form(description="Continue this session.")] = None,
+    strict: Annotated[
+        str,
+        Header(
+            alias="x-snapdesk-strict",
+            description="1, true or yes: when overloaded, answer 503 with Retry-After instead of a holding reply.",
+        ),
+    ] = "",
 ) -> Any:
     data = await read_upload(image, state.settings.max_image_bytes)
     result = await state.chat.chat(owner=caller.owner, text=text, image=data, session_id=session_id or None)
     request.state.log_fields = result.log_fields(text)
     body = response_body(result)
     headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
-    if result.tier == "hold" and request.headers.get("x-snapdesk-strict", "").lower() in ("1", "true", "yes"):
+    if result.tier == "hold" and strict.lower() in ("1", "true", "yes"):
         return JSONResponse(
             {"error": {"code": "overloaded", "message": body["answer"]}}, status_code=503, headers=headers
         )

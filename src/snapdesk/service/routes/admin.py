@@ -1,0 +1,19 @@
+"""Admin endpoints (an admin API key): what the operators' console reads."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from ..deps import Caller, State, require_admin
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+@router.get("/handovers", responses={401: {"description": "No or unknown key"}, 403: {"description": "Not admin"}})
+async def handovers(state: State, _: AdminDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """Hand-overs not yet accepted by the webhook (all of them when no webhook is configured)."""
+    return {"handovers": await asyncio.to_thread(state.store.undelivered_handovers, limit=limit)}
