@@ -118,3 +118,10 @@ def test_eval_writes_results_and_summary(tmp_path: Path, order_png: Path) -> Non
     assert [line["id"] for line in lines] == ["a", "b"]
     assert set(lines[0]) == {"id", "answer", "escalate", "intent", "latency_ms", "evidence"}
     assert "mean score" in result.stdout.decode()
+
+
+def test_config_masks_passwords_in_urls() -> None:
+    env = {**os.environ, "COLUMNS": "250", "SNAPDESK_DATABASE_URL": "postgresql+psycopg://shop:s3cret@db/snapdesk"}
+    result = subprocess.run([*SNAPDESK, "config"], capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0
+    assert "s3cret" not in result.stdout.decode() and "shop:****@db" in result.stdout.decode()

@@ -180,8 +180,21 @@ def config() -> None:
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
         shown = "****" if any(s in name for s in ("key", "secret", "password", "token")) and value else str(value)
+        if name.endswith("_url") and value:
+            shown = _mask_url(str(value))
         table.add_row(f"SNAPDESK_{name.upper()}", shown, field.description or "")
     out.print(table)
+
+
+def _mask_url(url: str) -> str:
+    """A URL with its password hidden: postgresql+psycopg://shop:****@db/snapdesk."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def _store() -> Any:

@@ -271,3 +271,30 @@ def test_admin_endpoints_need_an_admin_key(client: TestClient) -> None:
     assert client.get("/admin/handovers", headers={"Authorization": f"Bearer {plain}"}).status_code == 403
     listed = client.get("/admin/handovers", headers={"Authorization": f"Bearer {admin}"})
     assert listed.status_code == 200 and listed.json()["handovers"][0]["team"]
+
+
+def test_pages_differing_only_in_the_order_number_never_share_an_answer(client: TestClient) -> None:
+    from tests.screens import phone_screen, to_bytes
+
+    def page(order: str) -> bytes:
+        image = phone_screen("订单详情", status=("待补充地址", "收货地址信息不完整"), rows=[("订单编号", order)])
+        return to_bytes(image.resize((540, 1170)))
+
+    one = ask(client, "为什么还没发货", page("202611240000001"))
+    two = ask(client, "为什么还没发货", page("202611240000002"))
+    assert two["cached"] is False
+    assert "202611240000001" in one["answer"] and "202611240000002" in two["answer"]
+
+
+def test_redis_going_away_mid_run(make_client: Callable[..., TestClient], order_png: bytes) -> None:
+    import redis
+
+    client = make_client(redis_url=redis_or_skip())
+    redis.Redis.from_url(redis_or_skip()).flushdb()
+    assert ask(client, "为什么还没发货", order_png)["cached"] is False
+    assert ask(client, "为什么还没发货", order_png)["cached"] is True
+    cache = client.app.state.snapdesk.cache
+    cache.client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # the server is gone
+    after = ask(client, "为什么还没发货", order_png)
+    assert after["cached"] is False and ORDER_NO in after["answer"]  # answered, just not from the cache
+    assert cache.errors >= 1 and client.get("/readyz").status_code == 503

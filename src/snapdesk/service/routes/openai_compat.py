@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from ...assistant import HistoryTurn
 from ...errors import ImageTooLargeError, NotAnImageError, SnapDeskError
-from ..deps import CallerDep, State
+from ..deps import CALLER_ERRORS, CallerDep, State, error_responses
 
 router = APIRouter(tags=["openai"])
 MODEL = "snapdesk"
@@ -49,12 +49,51 @@ class CompletionRequest(BaseModel):
     stream: bool = False
 
 
+class CompletionMessage(BaseModel):
+    role: str
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int
+    message: CompletionMessage
+    finish_reason: str
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: dict[str, int]
+    snapdesk: dict[str, Any] = Field(description="SnapDesk's own fields: session_id, intent, escalate, team, ...")
+
+
 @router.get("/v1/models")
 async def models() -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "snapdesk"}]}
 
 
-@router.post("/v1/chat/completions", responses={400: {"description": "Refused image URL"}})
+@router.post(
+    "/v1/chat/completions",
+    responses={
+        200: {
+            "model": ChatCompletion,
+            "description": "The completion; as server-sent `chat.completion.chunk` events when `stream` is true",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **error_responses(
+            {
+                **CALLER_ERRORS,
+                400: "An image URL that is not data: or http(s), from a host not allowed, or that could not be read",
+                413: "Image over the byte limit",
+                415: "Not an image (or a data: URL that is not base64), or an unsupported format such as SVG",
+                422: "Bad image or question, no user message last, or a request that does not validate",
+            }
+        ),
+    },
+)
 async def completions(request: Request, body: CompletionRequest, state: State, caller: CallerDep) -> Any:
     turns = [_parse(message, state) for message in body.messages if message.role in ("user", "assistant")]
     if not turns or turns[-1][0] != "user":

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from ..chat import SessionNotFoundError
-from ..deps import CallerDep, State
+from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, error_responses
 
 router = APIRouter(tags=["sessions"])
 
@@ -18,7 +18,10 @@ class MessageNotFoundError(SessionNotFoundError):
     code = "message_not_found"
 
 
-@router.get("/sessions/{session_id}", responses={404: {"description": "No such session for this key"}})
+@router.get(
+    "/sessions/{session_id}",
+    responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such session for this key"}),
+)
 async def get_session(session_id: str, state: State, caller: CallerDep) -> dict[str, Any]:
     found = await asyncio.to_thread(state.store.conversation, conversation_id=session_id, owner=caller.owner)
     if found is None:
@@ -32,7 +35,11 @@ class FeedbackIn(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/feedback", status_code=201, responses={404: {"description": "No such message for this key"}})
+@router.post(
+    "/feedback",
+    status_code=201,
+    responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such message for this key"}),
+)
 async def feedback(body: FeedbackIn, state: State, caller: CallerDep) -> dict[str, str]:
     feedback_id = await asyncio.to_thread(
         state.store.add_feedback,
