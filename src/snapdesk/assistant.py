@@ -199,6 +199,8 @@ class Assistant:
         question = (text or "").strip()
         if not question:
             raise QuestionError("the question is empty")
+        if "\x00" in question or any("\ud800" <= ch <= "\udfff" for ch in question):
+            raise QuestionError("the question contains a NUL or an unpaired surrogate character")
         if len(question) > self.max_question_chars:
             raise QuestionError(f"the question is {len(question)} characters, over the {self.max_question_chars} limit")
         return question

@@ -70,3 +70,12 @@ def redis_or_skip() -> str:
             pytest.fail(f"Redis at {REDIS_URL} is required in CI: {error}")
         pytest.skip(f"Redis at {REDIS_URL} is not reachable: {error}")
     return REDIS_URL
+
+
+def fresh_rate_window(needed_seconds: float = 20.0) -> None:
+    """Rate limits count per clock minute: start a test that counts requests well inside one minute."""
+    import time
+
+    into = time.time() % 60
+    if into > 60 - needed_seconds:
+        time.sleep(60 - into + 0.5)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ORDER_NO, redis_or_skip
+from tests.service.conftest import ORDER_NO, fresh_rate_window, redis_or_skip
 
 
 def ask(client: TestClient, text: str, image: bytes | None = None, **form: str) -> dict:
@@ -138,6 +138,7 @@ def test_keys_are_required_once_one_exists_and_sessions_are_private(client: Test
 
 def test_rate_limit_is_429(make_client: Callable[..., TestClient]) -> None:
     client = make_client(rate_limit_per_minute=2)
+    fresh_rate_window()
     codes = [client.post("/chat", data={"text": "退款多久到账"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
 
@@ -191,6 +192,7 @@ def test_postgresql_and_redis_shared_by_two_processes(
 
     redis.Redis.from_url(redis_url).flushdb()
     one = make_client(database_url=pg_url, redis_url=redis_url, rate_limit_per_minute=6)
+    fresh_rate_window()
     two = make_client(database_url=pg_url, redis_url=redis_url, rate_limit_per_minute=6)
     first = ask(one, "为什么还没发货", order_png)
     # The other process finds the answer in the shared cache (a new conversation: same context)...

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import ORDER_NO, redis_or_skip
+from tests.service.conftest import ORDER_NO, fresh_rate_window, redis_or_skip
 
 
 def _free_port() -> int:
@@ -67,6 +67,7 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def test_one_conversation_served_alternately_by_two_processes(two_servers: tuple[str, str], order_png: bytes) -> None:
     a, b = two_servers
+    fresh_rate_window()
     first = httpx.post(f"{a}/chat", data={"text": "为什么还没发货"}, files={"image": ("o.png", order_png)}, timeout=60)
     assert first.status_code == 200, first.text
     session = first.json()["session_id"]

@@ -56,7 +56,11 @@ def perceive_lines(image: Image.Image, raw: list[RawLine], *, pixels: np.ndarray
     pixels = (
         full
         if scale == 1.0
-        else cv2.resize(full, (round(image.width * scale), round(image.height * scale)), interpolation=cv2.INTER_AREA)
+        else cv2.resize(
+            full,
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
     )
     dark = is_dark_page(pixels)
     dialog = find_dialog(pixels) if raw else None

@@ -6,6 +6,7 @@ milliseconds and the ONNX sessions hold most of the process's memory, so it must
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ class RawLine:
     confidence: float
 
 
+log = logging.getLogger("snapdesk.ocr")
 _engines: dict[OcrSettings, Any] = {}
 _engine_locks: dict[OcrSettings, threading.Lock] = {}
 _registry_lock = threading.Lock()
@@ -114,8 +116,12 @@ _TILE_ASPECT = 3.0  # tiles three widths tall: shrunk to 2,000 px they keep 60% 
 
 def _read(array: np.ndarray, settings: OcrSettings) -> list[RawLine]:
     engine, lock = _engine(settings)
-    with lock:
-        result = engine(np.ascontiguousarray(array))
+    try:
+        with lock:
+            result = engine(np.ascontiguousarray(array))
+    except Exception as error:
+        log.warning("OCR could not read a %dx%d image: %s", array.shape[1], array.shape[0], error)
+        return []
     if result.boxes is None or result.txts is None:
         return []
     lines: list[RawLine] = []

@@ -123,7 +123,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
+        # Without pydantic's union branch tags such as "function-after[_text(), str]": field names and indexes only.
+        where = ".".join(str(part) for part in first.get("loc", ()) if "[" not in str(part))
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
         return JSONResponse({"error": {"code": "bad_request", "message": message}}, status_code=422)
 

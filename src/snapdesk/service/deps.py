@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ..errors import SnapDeskError
 
@@ -45,6 +45,22 @@ CALLER_ERRORS = {
     429: "Too many requests for this key; slow down",
 }
 INVALID = {422: "The request does not validate, or its body cannot be parsed"}
+
+
+def _text(value: str) -> str:
+    # A JSON string may carry NUL or a lone surrogate (\ud800): PostgreSQL stores neither, and no UTF-8 encoder
+    # (the database driver, the response) takes a lone surrogate. Refused here as invalid input, not a 500 later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
+    return value
+
+
+# Every string a client sends that is stored, looked up or sent back.
+Text = Annotated[str, AfterValidator(_text)]
 
 
 def error_responses(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:

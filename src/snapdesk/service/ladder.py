@@ -38,7 +38,7 @@ class Ladder:
         self.workers = workers or max(1, (os.cpu_count() or 2) // 2)
         self.queue_size = queue_size
         self.deadline = deadline
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="snapdesk-worker")
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.waiting = 0  # submitted, not started
         self.running = 0
@@ -78,7 +78,11 @@ class Ladder:
                 with self._lock:
                     self.running -= 1
 
-        future = self._pool.submit(task)
+        with self._lock:
+            if self._pool is None:  # first use, or used again after a shutdown (a restarted app)
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="snapdesk-worker")
+            pool = self._pool
+        future = pool.submit(task)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.deadline)
         except TimeoutError:
@@ -88,4 +92,7 @@ class Ladder:
             raise Overloaded from None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from ...errors import ImageTooLargeError
 from ..chat import ChatResult
-from ..deps import CALLER_ERRORS, CallerDep, State, error_responses
+from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
 
 router = APIRouter(tags=["chat"])
 
@@ -65,11 +65,33 @@ async def read_upload(upload: UploadFile | None, max_bytes: int) -> bytes | None
     return data
 
 
+# A file part, or none: multipart has no null, so the document says "optional file", not "file or null".
+# `format: binary` as well (Open API 3.0's spelling), which tools still read as "a file".
+IMAGE_PART = {
+    "type": "string",
+    "format": "binary",
+    "contentMediaType": "application/octet-stream",
+    "description": "Screenshot: PNG, JPEG, WebP, BMP or GIF.",
+}
+
+
+def _event(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": payload}
+    return {"type": "object", "properties": {"event": {"const": name}, "data": data}, "required": ["event", "data"]}
+
+
+# One server-sent event (Open API 3.1: `schema` describes each event of the stream).
+SSE_EVENT = {
+    "oneOf": [
+        _event("delta", {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+        _event("done", {"$ref": "#/components/schemas/ChatResponse"}),
+    ]
+}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The answer; as server-sent events (`delta`s, then `done` with this JSON) when the request "
         "accepts text/event-stream",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": SSE_EVENT}},
     },
     **error_responses(
         {
@@ -83,18 +105,34 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
 }
 RESPONSES[503]["headers"] = {
-    "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}
+    "Retry-After": {
+        "description": "Seconds to wait before asking again",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
 }
 
 
-@router.post("/chat", response_model=ChatResponse, responses=RESPONSES)
+# The formats intake reads, so clients (and the fuzzer) know what to send as the image part.
+IMAGE_TYPES = "image/png, image/jpeg, image/webp, image/bmp, image/gif"
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses=RESPONSES,
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"encoding": {"image": {"contentType": IMAGE_TYPES}}}}}
+    },
+)
 async def chat(
     request: Request,
     state: State,
     caller: CallerDep,
-    text: Annotated[str, Form(description="The customer's question.")],
-    image: Annotated[UploadFile | None, File(description="Screenshot: PNG, JPEG, WebP, BMP or GIF.")] = None,
-    session_id: Annotated[str | None, Form(description="Continue this session.")] = None,
+    # min_length: an empty form field reads as a missing one, so the document says so.
+    text: Annotated[Text, Form(min_length=1, description="The customer's question.", examples=["我的货怎么还没发？"])],
+    image: Annotated[UploadFile | None, File(), WithJsonSchema(IMAGE_PART)] = None,
+    session_id: Annotated[Text, Form(description="Continue this session (an earlier answer's session_id).")] = "",
     strict: Annotated[
         str,
         Header(

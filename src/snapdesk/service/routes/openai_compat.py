@@ -6,23 +6,24 @@ from hosts on an allowlist: the server must not be made to request arbitrary add
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...assistant import HistoryTurn
 from ...errors import ImageTooLargeError, NotAnImageError, SnapDeskError
-from ..deps import CALLER_ERRORS, CallerDep, State, error_responses
+from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
 
 router = APIRouter(tags=["openai"])
 MODEL = "snapdesk"
@@ -38,15 +39,44 @@ class BadMessagesError(SnapDeskError):
     http_status = 422
 
 
+class ImageUrl(BaseModel):
+    url: Text = Field(description="A data: URL (base64), or an http(s) URL on a host this server allows.")
+    detail: Text | None = None
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: Text
+
+
+class ImagePart(BaseModel):
+    type: Literal["image_url"]
+    image_url: ImageUrl | Text
+
+
 class ChatMessage(BaseModel):
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    # Only user and assistant turns are read; the others are accepted and skipped.
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: Text | list[Annotated[TextPart | ImagePart, Field(discriminator="type")]] | None = None
 
 
 class CompletionRequest(BaseModel):
-    model: str = MODEL
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": MODEL,
+                    "messages": [
+                        {"role": "user", "content": [{"type": "text", "text": "How long does a refund take?"}]}
+                    ],
+                }
+            ]
+        }
+    )
+
+    model: Text = MODEL
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: bool = Field(default=False, strict=True)  # as documented: true or false, not 0 or "yes"
 
 
 class CompletionMessage(BaseModel):
@@ -70,6 +100,37 @@ class ChatCompletion(BaseModel):
     snapdesk: dict[str, Any] = Field(description="SnapDesk's own fields: session_id, intent, escalate, team, ...")
 
 
+# One server-sent event of a streamed completion (Open API 3.1: `schema` describes each event): a chunk as JSON,
+# and `[DONE]` last.
+CHUNK_EVENT = {
+    "type": "object",
+    "properties": {
+        "data": {
+            "anyOf": [
+                {"const": "[DONE]"},
+                {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "object": {"const": "chat.completion.chunk"},
+                            "created": {"type": "integer"},
+                            "model": {"type": "string"},
+                            "choices": {"type": "array", "items": {"type": "object"}},
+                            "snapdesk": {"type": "object"},
+                        },
+                        "required": ["id", "object", "created", "model", "choices"],
+                    },
+                },
+            ]
+        }
+    },
+    "required": ["data"],
+}
+
+
 @router.get("/v1/models")
 async def models() -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "snapdesk"}]}
@@ -81,7 +142,7 @@ async def models() -> dict[str, Any]:
         200: {
             "model": ChatCompletion,
             "description": "The completion; as server-sent `chat.completion.chunk` events when `stream` is true",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": CHUNK_EVENT}},
         },
         **error_responses(
             {
@@ -95,7 +156,10 @@ async def models() -> dict[str, Any]:
     },
 )
 async def completions(request: Request, body: CompletionRequest, state: State, caller: CallerDep) -> Any:
-    turns = [_parse(message, state) for message in body.messages if message.role in ("user", "assistant")]
+    # Off the event loop: decoding data: URLs and fetching allowed remote images take time.
+    turns = await asyncio.to_thread(
+        lambda: [_parse(message, state) for message in body.messages if message.role in ("user", "assistant")]
+    )
     if not turns or turns[-1][0] != "user":
         raise BadMessagesError("the last message must be the user's question")
     question = turns[-1][1]
@@ -158,13 +222,11 @@ def _parse(message: ChatMessage, state: Any) -> tuple[str, str, list[bytes]]:
         return message.role, message.content or "", []
     texts, images = [], []
     for part in message.content:
-        kind = part.get("type")
-        if kind == "text":
-            texts.append(str(part.get("text", "")))
-        elif kind == "image_url":
-            url = part.get("image_url")
-            url = url.get("url") if isinstance(url, dict) else url
-            images.append(_image(str(url or ""), state))
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        else:
+            url = part.image_url.url if isinstance(part.image_url, ImageUrl) else part.image_url
+            images.append(_image(url, state))
     return message.role, "\n".join(texts), images
 
 
@@ -180,17 +242,24 @@ def _image(url: str, state: Any) -> bytes:
             return base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             raise NotAnImageError("the image data URL is not valid base64") from None
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        hostname = parsed.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise RemoteImageRefusedError("image_url is not a valid URL") from None
     if parsed.scheme not in ("http", "https"):
         raise RemoteImageRefusedError("image_url must be a data: URL or an http(s) URL")
-    if parsed.hostname not in state.settings.remote_image_hosts:
-        raise RemoteImageRefusedError(f"fetching images from {parsed.hostname!r} is not allowed on this server")
-    with httpx.Client(timeout=5.0, follow_redirects=False) as client, client.stream("GET", url) as response:
-        if response.status_code != 200:
-            raise RemoteImageRefusedError(f"the image URL answered HTTP {response.status_code}")
-        data = b""
-        for piece in response.iter_bytes():
-            data += piece
-            if len(data) > limit:
-                raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
-        return data
+    if hostname not in state.settings.remote_image_hosts:
+        raise RemoteImageRefusedError(f"fetching images from {hostname!r} is not allowed on this server")
+    try:
+        with httpx.Client(timeout=5.0, follow_redirects=False) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise RemoteImageRefusedError(f"the image URL answered HTTP {response.status_code}")
+            data = b""
+            for piece in response.iter_bytes():
+                data += piece
+                if len(data) > limit:
+                    raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
+            return data
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # unreachable, timed out, a URL httpx refuses
+        raise RemoteImageRefusedError(f"the image URL could not be fetched: {type(error).__name__}") from None

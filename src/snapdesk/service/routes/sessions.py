@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from ..chat import SessionNotFoundError
-from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, error_responses
+from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
 
 router = APIRouter(tags=["sessions"])
 
@@ -22,7 +22,7 @@ class MessageNotFoundError(SessionNotFoundError):
     "/sessions/{session_id}",
     responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such session for this key"}),
 )
-async def get_session(session_id: str, state: State, caller: CallerDep) -> dict[str, Any]:
+async def get_session(session_id: Text, state: State, caller: CallerDep) -> dict[str, Any]:
     found = await asyncio.to_thread(state.store.conversation, conversation_id=session_id, owner=caller.owner)
     if found is None:
         raise SessionNotFoundError(f"no session {session_id}")
@@ -30,9 +30,9 @@ async def get_session(session_id: str, state: State, caller: CallerDep) -> dict[
 
 
 class FeedbackIn(BaseModel):
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: Text = Field(min_length=1, max_length=64)
     rating: Literal["up", "down"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
 
 
 @router.post(
