@@ -38,8 +38,16 @@ def test_chat_answers_and_the_session_keeps_the_conversation(client: TestClient,
 
 def test_the_same_question_on_the_same_screenshot_is_a_cache_hit(client: TestClient, order_png: bytes) -> None:
     ask(client, "为什么还没发货", order_png)
-    again = ask(client, "为什么还没发货？", order_png)  # normalised question: same key
+    assistant = client.app.state.snapdesk.assistant
+    prepared: list[bytes] = []
+    original = assistant.prepare
+    assistant.prepare = lambda image: prepared.append(image) or original(image)  # type: ignore[method-assign]
+    try:
+        again = ask(client, "为什么还没发货？", order_png)  # normalised question: same key
+    finally:
+        assistant.prepare = original  # type: ignore[method-assign]
     assert again["cached"] is True
+    assert prepared == []  # the same upload's bytes named its digest: no decoding for a cache hit
     metrics = client.get("/metrics").text
     assert 'snapdesk_cache_total{cache="answer",result="hit"} 1.0' in metrics
 

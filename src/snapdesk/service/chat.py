@@ -6,6 +6,7 @@ HTTP-free, so `/chat` and `/v1/chat/completions` share it and tests can drive it
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -86,10 +87,16 @@ class ChatService:
         question = self.assistant.check_question(text)
         conversation_id = await self._conversation(owner, session_id)
         prepared: PreparedImage | None = None
+        # The same upload again (a retry, a second question on it): its bytes name the pixel digest that
+        # intake computed the first time, so an answer-cache hit needs no decoding at all.
+        bytes_key = cache_key("bytes", hashlib.sha256(image).hexdigest()) if image is not None else None
+        known = self.cache.get(bytes_key) if bytes_key else None
+        known_digest = known.decode() if known else None
         try:
-            if image is not None:
+            if image is not None and known_digest is None:
                 prepared = await asyncio.to_thread(self.assistant.prepare, image)
                 await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=image)
+                self.cache.set(bytes_key, prepared.digest.encode(), ttl=self.cache_ttl)  # type: ignore[arg-type]
         except SnapDeskError as error:
             # Nothing is lost: the refused message is recorded with why.
             message_id = await asyncio.to_thread(
@@ -104,10 +111,10 @@ class ChatService:
             self.store.add_user_message,
             conversation_id=conversation_id,
             text=mask_pii(question),
-            image_digest=prepared.digest if prepared else None,
+            image_digest=prepared.digest if prepared else known_digest,
         )
         try:
-            result = await self._answer(conversation_id, question, prepared, history, started)
+            result = await self._answer(conversation_id, question, prepared, history, started, known_digest, image)
         except SnapDeskError as error:
             await asyncio.to_thread(
                 self.store.complete_message, message_id=user_message, status="failed", error_code=error.code
@@ -136,19 +143,19 @@ class ChatService:
         prepared: PreparedImage | None,
         history: list[HistoryTurn] | None,
         started: float,
+        known_digest: str | None = None,
+        image: bytes | None = None,
     ) -> ChatResult:
         if history is None:
             stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
             history = [HistoryTurn(turn["role"], turn["text"]) for turn in stored[:-1]]  # the last is this turn
-        digest = prepared.digest if prepared else None
-        if prepared is None:  # a follow-up refers to the session's last image
+        digest = prepared.digest if prepared else known_digest
+        if digest is None:  # a follow-up refers to the session's last image
             digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
             data = await asyncio.to_thread(self.store.image_bytes, digest=digest) if digest else None
             if data is not None:
                 prepared = await asyncio.to_thread(self.assistant.prepare, data)
             # Else the file is on another replica's disk: its reading may still be in the shared cache.
-        tier = self.ladder.choose(has_image=prepared is not None)
-        self.metrics.queue_depth.set(self.ladder.depth)
         key = cache_key(
             "answer",
             digest,
@@ -163,6 +170,10 @@ class ChatService:
         if cached is not None:
             answer = json.loads(cached)
             return await self._finish(conversation_id, answer, "cache", True, started)
+        if prepared is None and image is not None:  # known bytes, but no cached answer: read them after all
+            prepared = await asyncio.to_thread(self.assistant.prepare, image)
+        tier = self.ladder.choose(has_image=prepared is not None or digest is not None)
+        self.metrics.queue_depth.set(self.ladder.depth)
         if tier == "hold":
             return self._holding(conversation_id, question, started)
         assistant = self.fast_assistant if tier == "fast" else self.assistant
