@@ -13,6 +13,9 @@ Everything is measured in ONE process and ONE run, and BENCHMARKS.md is written 
    OCR stage's latency from Answer.timings, and compares its text with a reference reading at native
    resolution. Configurations are interleaved per case, again so that machine noise weighs on all alike.
 
+The HTTP service's load benchmark (benchmarks/load.py) writes its own section at the end of BENCHMARKS.md,
+from the line `<!-- service-benchmark -->` on; this script keeps that section as it is when it rewrites the file.
+
 Usage (from the repository root):
 
     .venv/bin/python benchmarks/run.py [--set ../shared/eval/dev] [--repeats N] [--out BENCHMARKS.md]
@@ -52,6 +55,8 @@ TARGET_RSS_MB = 700.0
 # The chosen default: the fastest configuration that reaches the best dev score and keeps this much of the
 # reference reading's characters.
 MIN_RECOVERY = 0.97
+# benchmarks/load.py owns everything from this line to the end of BENCHMARKS.md; a rewrite here keeps it.
+SERVICE_MARKER = "<!-- service-benchmark -->"
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -658,8 +663,24 @@ def write_report(
             )
     add("")
     text = "\n".join(lines)
-    out.write_text(text, encoding="utf-8")
+    out.write_text(text + kept_service_section(out), encoding="utf-8")
     return text
+
+
+def kept_service_section(out: Path) -> str:
+    """The service benchmark's section of the old report (written by benchmarks/load.py), to carry over as is.
+
+    It starts at the line SERVICE_MARKER and runs to the end of the file; "" when the file or the marker is absent.
+    """
+    try:
+        old = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    lines = old.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.strip() == SERVICE_MARKER:
+            return "\n" + "".join(lines[number:])
+    return ""
 
 
 def write_sweep(add: Any, configs: list[SweepConfig], native: dict, items: list[Item]) -> None:
