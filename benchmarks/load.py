@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from run import cpu_model, mem_total, verdict  # shared with the pipeline benchmark (same folder)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SET = REPO.parent / "shared" / "eval" / "dev"
@@ -93,32 +94,6 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 def fmt(value: float | None, digits: int = 0) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}f}"
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**NOT met**"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def mem_total() -> str:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
 
 
 def cores() -> int:
