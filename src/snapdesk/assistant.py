@@ -77,6 +77,7 @@ class Assistant:
             perception_cache = MemoryCache(max_entries=perception_cache_size)
         self.perception_cache: Cache | None = perception_cache
         self.cache_ttl = cache_ttl
+        self.also_read_by: tuple[OcrSettings, ...] = ()  # other settings whose cached readings this one may use
         self._moderated: dict[str, None] = {}  # digests that passed moderation lately (insertion-ordered)
 
     @classmethod
@@ -221,12 +222,14 @@ class Assistant:
     def _cached_perception(self, digest: str, timings: dict[str, float]) -> Perception | None:
         if self.perception_cache is None:
             return None
-        cached = self.perception_cache.get(cache_key("perception", digest, asdict(self.ocr)))
-        if cached is None:
-            return None
-        timings["ocr_ms"] = 0.0
-        timings["perception_cached"] = 1.0
-        return perception_from_json(cached)
+        # A reading at the full working size serves a cheaper rung too: it is at least as good.
+        for settings in (self.ocr, *self.also_read_by):
+            cached = self.perception_cache.get(cache_key("perception", digest, asdict(settings)))
+            if cached is not None:
+                timings["ocr_ms"] = 0.0
+                timings["perception_cached"] = 1.0
+                return perception_from_json(cached)
+        return None
 
     def _perceive(self, prepared: PreparedImage, timings: dict[str, float]) -> tuple[Perception, Fields]:
         key = cache_key("perception", prepared.digest, asdict(self.ocr))

@@ -308,3 +308,10 @@ def test_redis_going_away_mid_run(make_client: Callable[..., TestClient], order_
     after = ask(client, "为什么还没发货", order_png)
     assert after["cached"] is False and ORDER_NO in after["answer"]  # answered, just not from the cache
     assert cache.errors >= 1 and client.get("/readyz").status_code == 503
+
+
+def test_the_fast_rung_reuses_a_full_size_reading(client: TestClient, order_png: bytes) -> None:
+    state = client.app.state.snapdesk
+    ask(client, "为什么还没发货", order_png)  # read at the full working size
+    answer = state.chat.fast_assistant.generate(text="那怎么办", image=order_png)
+    assert answer.timings["ocr_ms"] == 0.0 and ORDER_NO in answer.text

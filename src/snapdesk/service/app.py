@@ -67,6 +67,7 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
         perception_cache=cache,
         cache_ttl=settings.cache_ttl_seconds,
     )
+    fast.also_read_by = (assistant.ocr,)
     ladder = Ladder(
         workers=settings.workers, queue_size=settings.queue_size, deadline=settings.request_deadline_seconds
     )
