@@ -37,7 +37,6 @@ import resource
 import shlex
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from run import cpu_model, mem_total, verdict  # shared with the pipeline benchmark (same folder)
+from run import cpu_model, mem_total, quantile, set_present, verdict  # shared with the pipeline benchmark (same folder)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SET = REPO.parent / "shared" / "eval" / "dev"
@@ -80,16 +79,6 @@ _START = time.perf_counter()
 
 def log(message: str) -> None:
     print(f"[{time.perf_counter() - _START:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-def quantile(values: Sequence[float], q: float) -> float:
-    """Inclusive percentiles, as benchmarks/run.py and snapdesk eval compute them."""
-    values = list(values)
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -1052,14 +1041,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     set_dir = args.set.resolve()
-    missing = [name for name in ("cases.jsonl", "images", "kb") if not (set_dir / name).exists()]
-    if missing:
-        print(
-            f"error: evaluation set not found: {set_dir} lacks {', '.join(missing)}.\n"
-            "Point --set at a folder with cases.jsonl, images/ and kb/ (the dev set lives outside the repository, "
-            "at ../shared/eval/dev relative to it).",
-            file=sys.stderr,
-        )
+    if not set_present(set_dir):
         return 2
     executable = Path(sys.executable).parent / "snapdesk"
     if not executable.exists():

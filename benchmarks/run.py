@@ -62,6 +62,19 @@ SERVICE_MARKER = "<!-- service-benchmark -->"
 # --------------------------------------------------------------------------- small helpers
 
 
+def set_present(set_dir: Path) -> bool:
+    """Whether the evaluation set is there; if not, say so on stderr (both benchmarks need it)."""
+    missing = [name for name in ("cases.jsonl", "images", "kb") if not (set_dir / name).exists()]
+    if missing:
+        print(
+            f"error: evaluation set not found: {set_dir} lacks {', '.join(missing)}.\n"
+            "Point --set at a folder with cases.jsonl, images/ and kb/ (the dev set lives outside the repository, "
+            "at ../shared/eval/dev relative to it).",
+            file=sys.stderr,
+        )
+    return not missing
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     """Same method as snapdesk.evaluation's summary (inclusive percentiles)."""
     values = list(values)
@@ -832,14 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     set_dir = args.set.resolve()
-    missing = [name for name in ("cases.jsonl", "images", "kb") if not (set_dir / name).exists()]
-    if missing:
-        print(
-            f"error: evaluation set not found: {set_dir} lacks {', '.join(missing)}.\n"
-            "Point --set at a folder with cases.jsonl, images/ and kb/ (the dev set lives outside the repository, "
-            "at ../shared/eval/dev relative to it).",
-            file=sys.stderr,
-        )
+    if not set_present(set_dir):
         return 2
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")

@@ -99,13 +99,29 @@ class Assistant:
             perception_cache_size=settings.perception_cache_size,
         )
 
+    def with_ocr(self, ocr: OcrSettings) -> Assistant:
+        """The same assistant reading at other OCR settings (the service's cheaper rung). It shares the
+        knowledge base, engine, moderators and cache, and uses this one's cached readings when it has them."""
+        sibling = Assistant(
+            knowledge=self.knowledge,
+            engine=self.engine,
+            moderators=self.moderators,
+            limits=self.limits,
+            ocr=ocr,
+            max_question_chars=self.max_question_chars,
+            perception_cache=self.perception_cache,
+            perception_cache_size=0,
+            cache_ttl=self.cache_ttl,
+        )
+        sibling.also_read_by = (self.ocr,)
+        return sibling
+
     def generate(
         self,
         *,
         text: str,
         image: ImageSource | PreparedImage | None = None,
         history: Sequence[HistoryTurn] = (),
-        fast: bool = False,
         image_digest: str | None = None,
     ) -> Answer:
         """Answer `text` about `image`. Without an image, the last image in `history` is used; failing that,
@@ -157,7 +173,6 @@ class Assistant:
             perception=perception,
             fields=fields,
             history=[Turn(turn.role, turn.text) for turn in history],
-            fast=fast,
         )
         reply = self.engine.answer(case)
         timings["engine_ms"] = _ms(mark)

@@ -72,8 +72,3 @@ class KnowledgeBaseError(SnapDeskError):
 
     code = "bad_knowledge_base"
     http_status = 500
-
-
-class EngineError(SnapDeskError):
-    code = "engine_error"
-    http_status = 503

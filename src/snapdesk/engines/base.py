@@ -36,7 +36,6 @@ class Case:
     perception: Perception | None = None
     fields: Fields | None = None
     history: list[Turn] = field(default_factory=list)
-    fast: bool = False  # the service is under load: cheaper settings
 
 
 @dataclass
@@ -45,7 +44,6 @@ class Reply:
     escalate: bool = False
     team: str | None = None
     passages: list[Hit] = field(default_factory=list)  # the passages the reply used
-    notes: dict[str, object] = field(default_factory=dict)  # engine-specific diagnostics
 
 
 class Engine:

@@ -121,7 +121,3 @@ def _pixels(image: Image.Image) -> np.ndarray:
 def _meaningful(text: str) -> bool:
     # A lone character is an icon read as text (a back arrow as "く", a close button as "X").
     return len(text.strip()) >= 2 and any(ch.isalnum() for ch in text)
-
-
-def blocks_with(perception: Perception, *cues: str) -> list[Block]:
-    return [block for block in perception.blocks if block.cues & set(cues)]

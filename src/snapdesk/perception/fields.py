@@ -159,7 +159,6 @@ def _role(before: str) -> str | None:
 def extract_fields(perception: Perception) -> Fields:
     texts = [block.text for block in perception.blocks]
     pair_texts = [f"{k}：{v}" for k, v in perception.pairs]
-    pii_spans = {(t, m.start, m.end) for t in texts for m in find_pii(t)}
     order_ids: list[str] = []
     for text in [*pair_texts, *texts]:
         for label in _ORDER_LABEL.finditer(text):
@@ -202,7 +201,7 @@ def extract_fields(perception: Perception) -> Fields:
         classes=tuple(classes),
         versions=tuple(dict.fromkeys(m.group(1) for m in _VERSION.finditer(joined))),
         quotas=tuple((float(m.group(1)), float(m.group(3)), m.group(4) or m.group(2)) for m in _QUOTA.finditer(joined)),
-        pii_kinds=tuple(sorted({m.kind for t in texts for m in find_pii(t)})) if pii_spans else (),
+        pii_kinds=tuple(sorted({m.kind for t in texts for m in find_pii(t)})),
     )
 
 

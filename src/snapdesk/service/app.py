@@ -57,17 +57,7 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
     assistant = assistant or Assistant.from_settings(settings)
     assistant.perception_cache = cache  # OCR results shared by every replica when Redis is configured
     assistant.cache_ttl = settings.cache_ttl_seconds
-    fast = Assistant(
-        knowledge=assistant.knowledge,
-        engine=assistant.engine,
-        moderators=assistant.moderators,
-        limits=assistant.limits,
-        ocr=replace(assistant.ocr, det_limit_side=min(736, assistant.ocr.det_limit_side)),
-        max_question_chars=assistant.max_question_chars,
-        perception_cache=cache,
-        cache_ttl=settings.cache_ttl_seconds,
-    )
-    fast.also_read_by = (assistant.ocr,)
+    fast = assistant.with_ocr(replace(assistant.ocr, det_limit_side=min(736, assistant.ocr.det_limit_side)))
     ladder = Ladder(
         workers=settings.workers, queue_size=settings.queue_size, deadline=settings.request_deadline_seconds
     )

@@ -102,9 +102,7 @@ class ChatService:
             message_id = await asyncio.to_thread(
                 self.store.add_user_message, conversation_id=conversation_id, text=mask_pii(question), image_digest=None
             )
-            await asyncio.to_thread(
-                self.store.complete_message, message_id=message_id, status="failed", error_code=error.code
-            )
+            await self._failed(message_id, error.code)
             self.metrics.refusals.labels(error.code).inc()
             raise
         user_message = await asyncio.to_thread(
@@ -116,17 +114,16 @@ class ChatService:
         try:
             result = await self._answer(conversation_id, question, prepared, history, started, known_digest, image)
         except SnapDeskError as error:
-            await asyncio.to_thread(
-                self.store.complete_message, message_id=user_message, status="failed", error_code=error.code
-            )
+            await self._failed(user_message, error.code)
             raise
         except Exception:
-            await asyncio.to_thread(
-                self.store.complete_message, message_id=user_message, status="failed", error_code="internal_error"
-            )
+            await self._failed(user_message, "internal_error")
             raise
         await asyncio.to_thread(self.store.complete_message, message_id=user_message, status="ok")
         return result
+
+    async def _failed(self, message_id: str, code: str) -> None:
+        await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="failed", error_code=code)
 
     async def _conversation(self, owner: str, session_id: str | None) -> str:
         if session_id:

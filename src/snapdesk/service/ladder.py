@@ -5,9 +5,9 @@ Under load the service steps down instead of timing out:
   fast  → a smaller OCR working size (cheaper, slightly less accurate on small text)
   text  → no OCR: the knowledge base on the question text (and a cached reading of the image, if any)
   hold  → a polite holding reply with Retry-After (HTTP 503 for clients that ask for strict mode)
-The rung is chosen from the queue when a request arrives; a request still waiting at its deadline
-is answered from the `hold` rung. Engines with rungs of their own (beam search → greedy) add them to
-`TIERS` in the same order of cost.
+The rung is chosen from the queue when a request arrives (`Ladder.choose`); a request still waiting
+at its deadline is answered from the `hold` rung. Engines with rungs of their own (beam search →
+greedy) slot them into `choose` in the same order of cost.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-TIERS = ("full", "fast", "text", "hold")
 HOLDING_REPLY = {
     "zh": "正在为您查询，请稍候。当前咨询人数较多，请稍后再试或稍等片刻。",
     "en": "We're looking into it; please wait a moment. We're busier than usual, so please try again shortly.",

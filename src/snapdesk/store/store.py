@@ -93,23 +93,15 @@ class Store(ApiKeyStore, ImageStore):
 
     def add_user_message(self, *, conversation_id: str, text: str, image_digest: str | None = None) -> str:
         """Record the question as "pending" before answering it, so a crash mid-answer loses nothing."""
-        message_id = new_id()
-        with self._session() as s, s.begin():
-            _touch_conversation(s, conversation_id)
-            s.add(
-                Message(
-                    id=message_id,
-                    conversation_id=conversation_id,
-                    role="user",
-                    text=text,
-                    image_digest=image_digest,
-                    escalate=False,
-                    cached=False,
-                    status="pending",
-                    created_at=utcnow(),
-                )
-            )
-        return message_id
+        return self._add_message(
+            conversation_id=conversation_id,
+            role="user",
+            text=text,
+            image_digest=image_digest,
+            escalate=False,
+            cached=False,
+            status="pending",
+        )
 
     def complete_message(self, *, message_id: str, status: str, error_code: str | None = None) -> bool:
         """Set a message's final status ("ok" or "failed" with an error code); False when it does not exist."""
@@ -137,26 +129,25 @@ class Store(ApiKeyStore, ImageStore):
         evidence: Any,
     ) -> str:
         """Record an answer with what produced it; raises LookupError for an unknown conversation."""
+        return self._add_message(
+            conversation_id=conversation_id,
+            role="assistant",
+            text=text,
+            intent=intent,
+            escalate=escalate,
+            team=team,
+            tier=tier,
+            cached=cached,
+            latency_ms=latency_ms,
+            evidence=evidence,
+            status="ok",
+        )
+
+    def _add_message(self, *, conversation_id: str, **columns: Any) -> str:
         message_id = new_id()
         with self._session() as s, s.begin():
             _touch_conversation(s, conversation_id)
-            s.add(
-                Message(
-                    id=message_id,
-                    conversation_id=conversation_id,
-                    role="assistant",
-                    text=text,
-                    intent=intent,
-                    escalate=escalate,
-                    team=team,
-                    tier=tier,
-                    cached=cached,
-                    latency_ms=latency_ms,
-                    evidence=evidence,
-                    status="ok",
-                    created_at=utcnow(),
-                )
-            )
+            s.add(Message(id=message_id, conversation_id=conversation_id, created_at=utcnow(), **columns))
         return message_id
 
     def history(self, *, conversation_id: str, limit: int = 8) -> list[dict[str, Any]]:
