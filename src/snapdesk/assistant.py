@@ -86,7 +86,7 @@ class Assistant:
         kb_path = Path(settings.kb_path) if settings.kb_path else demo_kb_path()
         return cls(
             knowledge=KnowledgeStore(kb_path),
-            engine=load_engine(settings.engine),
+            engine=load_engine(settings.engine, entries=settings.engines),
             moderators=load_moderators(settings.moderators),
             limits=IntakeLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
             ocr=OcrSettings(

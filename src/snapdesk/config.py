@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,13 +19,61 @@ from pydantic_settings import (
 )
 
 
+class EngineEntry(BaseModel):
+    """One configured model engine (a `[[engines]]` table in snapdesk.toml, or SNAPDESK_ENGINES as JSON)."""
+
+    name: str = Field(description="What `engine` names to answer with this entry.")
+    kind: str = Field(
+        default="openai", description="The `snapdesk.engines` entry point that runs it: openai or transformers."
+    )
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible server, e.g. http://vllm:8000/v1 or Zhipu's /api/paas/v4."
+    )
+    model: str | None = Field(default=None, description="Model name sent to the server, e.g. zai-org/GLM-4.6V-Flash.")
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the server's API key (the key never sits in a file)."
+    )
+    model_path: str | None = Field(default=None, description="transformers: local folder of the checkpoint.")
+    device: str = Field(default="auto", description="transformers: cpu, cuda, cuda:1 or auto.")
+    timeout_seconds: float = Field(
+        default=30.0, description="Longest wait for one model call before it counts as failed."
+    )
+    max_tokens: int = Field(default=512, description="Most tokens the model writes on the best rung.")
+    greedy_max_tokens: int = Field(default=256, description="Most tokens on the cheaper (greedy) rung.")
+    temperature: float = Field(default=0.2, description="Sampling temperature on the best rung (greedy uses 0).")
+    beam_width: int = Field(
+        default=0, description="Beam search width on the best rung where the server supports it (vLLM); 0: off."
+    )
+    accepts_images: bool = Field(default=True, description="Send the screenshot itself, not only its OCR text.")
+    image_max_side: int = Field(default=1024, description="Longest side of the image sent to the model, in pixels.")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra request fields, e.g. {chat_template_kwargs = {enable_thinking = false}} for GLM-4.6V.",
+    )
+    failures_to_open: int = Field(default=3, description="Consecutive failures that open the circuit breaker.")
+    reset_seconds: float = Field(default=30.0, description="How long an open breaker waits before a probe call.")
+    slow_seconds: float = Field(
+        default=8.0, description="Recent latency above this moves requests from the best rung to the greedy one."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SNAPDESK_", extra="ignore")
 
     kb_path: Path | None = Field(
         default=None, description="Knowledge-base folder (kb-format.md). Empty: the bundled demo shop's."
     )
-    engine: str = Field(default="offline", description="Answer engine, by its `snapdesk.engines` entry-point name.")
+    engine: str = Field(
+        default="offline",
+        description="Answer engine: an `[[engines]]` entry's name, or a `snapdesk.engines` entry point (offline).",
+    )
+    engines: list[EngineEntry] = Field(
+        default=[],
+        description="Model engines (OpenAI-compatible servers, local transformers); see docs/gpu.md.",
+    )
+    engine_concurrency: int = Field(
+        default=16, description="Model calls in flight at once when the engine is a network engine."
+    )
     moderators: list[str] = Field(
         default=["nudenet"],
         description="Moderation steps run on every image first, by `snapdesk.moderators` entry-point name.",

@@ -36,6 +36,9 @@ class Case:
     perception: Perception | None = None
     fields: Fields | None = None
     history: list[Turn] = field(default_factory=list)
+    # The model rung the ladder chose: "best" (beam search / sampling, full max_tokens) or "greedy"
+    # (greedy decoding, shorter max_tokens). Engines without rungs ignore it.
+    effort: str = "best"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Reply:
     escalate: bool = False
     team: str | None = None
     passages: list[Hit] = field(default_factory=list)  # the passages the reply used
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # image regions a model pointed at
 
 
 class Engine:

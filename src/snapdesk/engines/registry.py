@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
+from ..config import EngineEntry
 from ..errors import SnapDeskError
 from .base import Engine
 
@@ -20,7 +22,12 @@ def available_engines() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
-def load_engine(name: str, **options: Any) -> Engine:
+def load_engine(name: str, *, entries: Sequence[EngineEntry] = (), **options: Any) -> Engine:
+    """The engine called `name`: a configured `[[engines]]` entry (built by its kind's class, given the
+    entry), else an entry point constructed with `options`."""
+    entry = next((e for e in entries if e.name == name), None)
+    if entry is not None:
+        return load_engine(entry.kind, entry=entry)
     engines = available_engines()
     if name not in engines:
         known = ", ".join(sorted(engines)) or "none installed"
