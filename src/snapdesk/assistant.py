@@ -47,6 +47,9 @@ class Answer:
     engine: str
     kb_version: str
     timings: dict[str, float] = field(default_factory=dict)
+    rung: str | None = None  # a model engine's rung that answered (best, greedy, offline); None: no model
+    check: str | None = None  # the model answer check's verdict (pass, regenerated, failed, error, ...)
+    boxes: list[list[int]] = field(default_factory=list)  # image regions the model pointed at, in pixels
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -102,9 +105,18 @@ class Assistant:
     def with_ocr(self, ocr: OcrSettings) -> Assistant:
         """The same assistant reading at other OCR settings (the service's cheaper rung). It shares the
         knowledge base, engine, moderators and cache, and uses this one's cached readings when it has them."""
-        sibling = Assistant(
+        sibling = self._sibling(ocr=ocr, engine=self.engine)
+        sibling.also_read_by = (self.ocr,)
+        return sibling
+
+    def with_engine(self, engine: Engine) -> Assistant:
+        """The same assistant answering with another engine (same knowledge base, OCR settings and cache)."""
+        return self._sibling(ocr=self.ocr, engine=engine)
+
+    def _sibling(self, *, ocr: OcrSettings, engine: Engine) -> Assistant:
+        return Assistant(
             knowledge=self.knowledge,
-            engine=self.engine,
+            engine=engine,
             moderators=self.moderators,
             limits=self.limits,
             ocr=ocr,
@@ -113,8 +125,6 @@ class Assistant:
             perception_cache_size=0,
             cache_ttl=self.cache_ttl,
         )
-        sibling.also_read_by = (self.ocr,)
-        return sibling
 
     def generate(
         self,
@@ -123,9 +133,12 @@ class Assistant:
         image: ImageSource | PreparedImage | None = None,
         history: Sequence[HistoryTurn] = (),
         image_digest: str | None = None,
+        effort: str = "best",
+        deadline: float | None = None,
     ) -> Answer:
         """Answer `text` about `image`. Without an image, the last image in `history` is used; failing that,
-        `image_digest` names a screenshot whose reading is in the perception cache (another replica read it)."""
+        `image_digest` names a screenshot whose reading is in the perception cache (another replica read it).
+        `effort` is the model rung the service's ladder chose; `deadline` (time.monotonic()) bounds model calls."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = self._question(text)
@@ -173,6 +186,8 @@ class Assistant:
             perception=perception,
             fields=fields,
             history=[Turn(turn.role, turn.text) for turn in history],
+            effort=effort,
+            deadline=deadline,
         )
         reply = self.engine.answer(case)
         timings["engine_ms"] = _ms(mark)
@@ -201,6 +216,9 @@ class Assistant:
             engine=self.engine.name,
             kb_version=knowledge.version,
             timings=timings,
+            rung=reply.rung,
+            check=reply.check,
+            boxes=[list(box) for box in reply.boxes],
         )
 
     def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:

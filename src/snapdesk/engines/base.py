@@ -36,9 +36,10 @@ class Case:
     perception: Perception | None = None
     fields: Fields | None = None
     history: list[Turn] = field(default_factory=list)
-    # The model rung the ladder chose: "best" (beam search / sampling, full max_tokens) or "greedy"
-    # (greedy decoding, shorter max_tokens). Engines without rungs ignore it.
+    # The model rung the ladder chose: "best" (beam search / sampling, full max_tokens), "greedy"
+    # (greedy decoding, shorter max_tokens) or "offline" (no model call). Engines without rungs ignore it.
     effort: str = "best"
+    deadline: float | None = None  # time.monotonic() by which the reply is needed (the request's deadline)
 
 
 @dataclass
@@ -48,6 +49,9 @@ class Reply:
     team: str | None = None
     passages: list[Hit] = field(default_factory=list)  # the passages the reply used
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # image regions a model pointed at
+    rung: str | None = None  # which model rung answered (best, greedy, offline); None for engines without rungs
+    check: str | None = None  # the answer check's verdict: pass, regenerated, failed, error, circuit_open, ...
+    problems: list[str] = field(default_factory=list)  # what the check found, when it failed
 
 
 class Engine:

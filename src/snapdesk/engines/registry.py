@@ -27,7 +27,12 @@ def load_engine(name: str, *, entries: Sequence[EngineEntry] = (), **options: An
     entry), else an entry point constructed with `options`."""
     entry = next((e for e in entries if e.name == name), None)
     if entry is not None:
-        return load_engine(entry.kind, entry=entry)
+        # A model engine always runs guarded: answers checked, a circuit breaker, the offline engine behind it.
+        from .guard import CircuitBreaker, GuardedEngine
+
+        breaker = CircuitBreaker(failures_to_open=entry.failures_to_open, reset_seconds=entry.reset_seconds)
+        model = load_engine(entry.kind, entry=entry)
+        return GuardedEngine(model, load_engine("offline"), breaker=breaker, slow_seconds=entry.slow_seconds)
     engines = available_engines()
     if name not in engines:
         known = ", ".join(sorted(engines)) or "none installed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..assistant import Answer, Assistant, HistoryTurn
+from ..engines.guard import GuardedEngine
 from ..errors import SnapDeskError
 from ..intake import PreparedImage
 from ..knowledge.text import detect_language
@@ -20,6 +21,8 @@ from ..safety import mask_pii
 from .cache import Cache, cache_key, normalise_question
 from .ladder import HOLDING_REPLY, Ladder, Overloaded
 from .metrics import Metrics
+
+MODEL_RUNGS = ("best", "greedy")
 
 
 class SessionNotFoundError(SnapDeskError):
@@ -50,6 +53,8 @@ class ChatResult:
             "cached": self.cached,
             "escalate": self.answer["escalate"],
             "timings": self.answer.get("timings", {}),
+            "engine": self.answer.get("engine"),
+            "check": self.answer.get("check"),
         }
 
 
@@ -169,16 +174,25 @@ class ChatService:
             return await self._finish(conversation_id, answer, "cache", True, started)
         if prepared is None and image is not None:  # known bytes, but no cached answer: read them after all
             prepared = await asyncio.to_thread(self.assistant.prepare, image)
-        tier = self.ladder.choose(has_image=prepared is not None or digest is not None)
+        model = isinstance(self.assistant.engine, GuardedEngine)
+        tier = self.ladder.choose(has_image=prepared is not None or digest is not None, model=model)
         self.metrics.queue_depth.set(self.ladder.depth)
         if tier == "hold":
             return self._holding(conversation_id, question, started)
         assistant = self.fast_assistant if tier == "fast" else self.assistant
         image = None if tier == "text" else prepared
+        # Below the model's rungs the model is not called: its guard answers with the offline engine.
+        effort = tier if tier in MODEL_RUNGS else "offline"
+        deadline = time.monotonic() + self.ladder.deadline
 
         def work() -> Answer:
             return assistant.generate(
-                text=question, image=image, history=history, image_digest=digest if tier != "text" else None
+                text=question,
+                image=image,
+                history=history,
+                image_digest=digest if tier != "text" else None,
+                effort=effort,
+                deadline=deadline,
             )
 
         try:
@@ -189,7 +203,14 @@ class ChatService:
         for stage, value in result.timings.items():
             if stage.endswith("_ms"):
                 self.metrics.stage_seconds.labels(stage[:-3]).observe(value / 1000)
-        if tier in ("full", "fast"):
+        if result.check is not None:
+            self.metrics.checks.labels(result.engine, result.check).inc()
+        if result.rung in MODEL_RUNGS:
+            tier = result.rung
+        elif tier in MODEL_RUNGS:
+            tier = "full"  # the model could not answer (down, slow, failed the check): the offline engine did
+        # A fallback answer is not cached under the model's key: the next question gets the model again.
+        if tier in ("full", "fast", *MODEL_RUNGS) and result.rung in (None, *MODEL_RUNGS):
             self.cache.set(key, json.dumps(answer, ensure_ascii=False, default=str).encode(), ttl=self.cache_ttl)
         return await self._finish(conversation_id, answer, tier, False, started)
 
@@ -208,6 +229,9 @@ class ChatService:
             cached=cached,
             latency_ms=latency,
             evidence=answer["evidence"],
+            timings=answer.get("timings"),
+            fields=answer.get("fields"),
+            passages=answer.get("passages"),
         )
         if answer["escalate"]:
             self.metrics.escalations.labels(answer["team"] or "default").inc()

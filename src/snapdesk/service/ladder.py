@@ -1,13 +1,15 @@
 """Load control: a bounded worker pool, a bounded queue with a deadline, and a ladder of tiers.
 
 Under load the service steps down instead of timing out:
-  full  → the whole pipeline at the configured OCR size
+  best  → a model engine at its best setting (beam search / sampling)      } only with a model engine
+  greedy → the model engine greedy, shorter max_tokens                      }
+  full  → the whole pipeline at the configured OCR size, the offline engine
   fast  → a smaller OCR working size (cheaper, slightly less accurate on small text)
   text  → no OCR: the knowledge base on the question text (and a cached reading of the image, if any)
   hold  → a polite holding reply with Retry-After (HTTP 503 for clients that ask for strict mode)
 The rung is chosen from the queue when a request arrives (`Ladder.choose`); a request still waiting
-at its deadline is answered from the `hold` rung. Engines with rungs of their own (beam search →
-greedy) slot them into `choose` in the same order of cost.
+at its deadline is answered from the `hold` rung. The model's own guard (engines/guard.py) steps
+further down when the model is slow, failing or gives an answer that fails the check.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ class Overloaded(Exception):
 
 
 class Ladder:
-    def __init__(self, *, workers: int = 0, queue_size: int = 16, deadline: float = 10.0) -> None:
+    def __init__(self, *, workers: int = 0, queue_size: int = 16, deadline: float = 10.0, model_slots: int = 0) -> None:
         # OCR already spreads one call over several threads: one worker per two cores, at least one.
         self.workers = workers or max(1, (os.cpu_count() or 2) // 2)
+        # A model engine mostly waits on its server: extra workers keep that many model calls in flight.
+        self.model_slots = model_slots
         self.queue_size = queue_size
         self.deadline = deadline
         self._pool: ThreadPoolExecutor | None = None
@@ -46,12 +50,15 @@ class Ladder:
     def depth(self) -> int:
         return self.waiting + self.running
 
-    def choose(self, *, has_image: bool) -> str:
-        """The rung for a request arriving now."""
+    def choose(self, *, has_image: bool, model: bool = False) -> str:
+        """The rung for a request arriving now (`model`: the engine has the best/greedy rungs)."""
         with self._lock:
-            waiting = self.waiting
+            waiting, running = self.waiting, self.running
         if waiting >= self.queue_size:
             return "hold"
+        if model and waiting == 0:
+            # Beam search costs the model server several times greedy: only while it has room to spare.
+            return "best" if running < max(1, (self.workers + self.model_slots) // 2) else "greedy"
         if not has_image:
             return "full"  # text-only work is cheap at every level
         if waiting >= max(2, self.queue_size // 2):
@@ -79,7 +86,9 @@ class Ladder:
 
         with self._lock:
             if self._pool is None:  # first use, or used again after a shutdown (a restarted app)
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="snapdesk-worker")
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.workers + self.model_slots, thread_name_prefix="snapdesk-worker"
+                )
             pool = self._pool
         future = pool.submit(task)
         try:

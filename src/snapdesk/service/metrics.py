@@ -28,6 +28,12 @@ class Metrics:
         self.refusals = Counter(
             "snapdesk_refusals_total", "Requests refused, by error code.", ["code"], registry=self.registry
         )
+        self.checks = Counter(
+            "snapdesk_answer_checks_total",
+            "Model answers by engine and check verdict (pass, regenerated, failed, error, circuit_open, ...).",
+            ["engine", "verdict"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "snapdesk_queue_depth", "Requests waiting for or holding a worker.", registry=self.registry
         )

@@ -1,0 +1,131 @@
+"""A model engine made safe to put in front of customers: checked answers, rungs, a circuit breaker.
+
+`GuardedEngine` wraps a model engine (OpenAI-compatible server, local transformers) and the offline
+engine. Its rungs, in order of cost: `best` (beam search / sampling, full max_tokens) → `greedy`
+(greedy, shorter max_tokens) → `offline` (the embedded engine). The service's ladder picks the rung
+from load (`Case.effort`); this class moves further down when the model is slow or unhealthy, and
+when an answer fails the check: regenerated once on the greedy rung, then replaced by the offline
+engine's answer. Each reply says which rung answered and what the check found.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+from typing import ClassVar
+
+from .base import Case, Engine, Reply
+from .check import check_reply
+
+log = logging.getLogger("snapdesk.engines")
+RUNGS = ("best", "greedy", "offline")
+
+
+class CircuitBreaker:
+    """Closed → open after `failures_to_open` consecutive failures → half-open after `reset_seconds`:
+    one probe call goes through; its success closes the breaker, its failure opens it again."""
+
+    def __init__(self, *, failures_to_open: int = 3, reset_seconds: float = 30.0) -> None:
+        self.failures_to_open = max(1, failures_to_open)
+        self.reset_seconds = reset_seconds
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "half_open" if time.monotonic() - self._opened_at >= self.reset_seconds else "open"
+
+    def allow(self) -> bool:
+        """May a call go to the engine now? In half-open, only one probe at a time."""
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if time.monotonic() - self._opened_at < self.reset_seconds or self._probing:
+                return False
+            self._probing = True
+            return True
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at, self._probing = 0, None, False
+
+    def failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._probing or self._failures >= self.failures_to_open:
+                self._opened_at = time.monotonic()
+            self._probing = False
+
+
+class GuardedEngine(Engine):
+    needs_network: ClassVar[bool] = False  # the wrapped engine's value is copied per instance below
+
+    def __init__(
+        self,
+        model: Engine,
+        fallback: Engine,
+        *,
+        breaker: CircuitBreaker | None = None,
+        slow_seconds: float = 8.0,
+        deadline_reserve: float = 1.0,
+    ) -> None:
+        self.model = model
+        self.fallback = fallback
+        self.breaker = breaker or CircuitBreaker()
+        self.slow_seconds = slow_seconds
+        self.deadline_reserve = deadline_reserve  # seconds kept for the offline answer after a model call
+        self.name = model.name  # type: ignore[misc]  # an instance is named after its configuration entry
+        self.accepts_images = model.accepts_images  # type: ignore[misc]
+        self.needs_network = model.needs_network  # type: ignore[misc]
+        self.needs_gpu = model.needs_gpu  # type: ignore[misc]
+        self.recent_seconds = 0.0  # moving average of successful model calls
+        self._lock = threading.Lock()
+
+    def answer(self, case: Case) -> Reply:
+        if case.effort == "offline":
+            return self._fallback(case, "offline", "skipped")
+        if not self.breaker.allow():
+            return self._fallback(case, "offline", "circuit_open")
+        efforts = ["greedy"] if case.effort == "greedy" or self.recent_seconds > self.slow_seconds else ["best"]
+        if efforts == ["best"]:
+            efforts.append("greedy")  # a failed check is regenerated once, at the cheaper setting
+        problems: list[str] = []
+        for effort in efforts:
+            if case.deadline is not None and time.monotonic() > case.deadline - self.deadline_reserve:
+                return self._fallback(case, "offline", "deadline")
+            started = time.monotonic()
+            try:
+                reply = self.model.answer(replace(case, effort=effort))
+            except Exception as error:  # a timeout, a refused connection, a 500, a malformed response
+                self.breaker.failure()
+                log.warning("engine %s failed on the %s rung: %s", self.name, effort, error)
+                return self._fallback(case, "offline", "error")
+            self.breaker.success()
+            self._observe(time.monotonic() - started)
+            verdict = check_reply(reply, case)
+            if verdict.ok:
+                reply.rung = effort
+                reply.check = "pass" if not problems else "regenerated"
+                return reply
+            problems += verdict.problems
+            log.warning("engine %s answer failed the check on the %s rung: %s", self.name, effort, verdict.problems)
+        reply = self._fallback(case, "offline", "failed")
+        reply.problems = problems
+        return reply
+
+    def _fallback(self, case: Case, rung: str, check: str) -> Reply:
+        reply = self.fallback.answer(case)
+        reply.rung = rung
+        reply.check = check
+        return reply
+
+    def _observe(self, seconds: float) -> None:
+        with self._lock:
+            self.recent_seconds = seconds if not self.recent_seconds else 0.8 * self.recent_seconds + 0.2 * seconds
