@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,9 @@ class Assistant:
         self.cache_ttl = cache_ttl
         self.also_read_by: tuple[OcrSettings, ...] = ()  # other settings whose cached readings this one may use
         self._moderated: dict[str, None] = {}  # digests that passed moderation lately (insertion-ordered)
+        # With a model engine the service runs more threads than cores (most wait on the model server):
+        # this bounds how many of them read images at once, so OCR does not thrash the CPU.
+        self.perception_slots: threading.Semaphore | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -135,6 +140,7 @@ class Assistant:
         image_digest: str | None = None,
         effort: str = "best",
         deadline: float | None = None,
+        on_text: Callable[[str, bool], None] | None = None,
     ) -> Answer:
         """Answer `text` about `image`. Without an image, the last image in `history` is used; failing that,
         `image_digest` names a screenshot whose reading is in the perception cache (another replica read it).
@@ -146,8 +152,9 @@ class Assistant:
             image = next((turn.image for turn in reversed(history) if turn.image is not None), None)
         prepared = perception = fields = None
         if image is not None:
-            prepared = self._prepare(image, timings)
-            perception, fields = self._perceive(prepared, timings)
+            with self.perception_slots or contextlib.nullcontext():
+                prepared = self._prepare(image, timings)
+                perception, fields = self._perceive(prepared, timings)
         elif image_digest is not None:
             perception = self._cached_perception(image_digest, timings)
             fields = extract_fields(perception) if perception is not None else None
@@ -188,6 +195,7 @@ class Assistant:
             history=[Turn(turn.role, turn.text) for turn in history],
             effort=effort,
             deadline=deadline,
+            on_text=on_text,
         )
         reply = self.engine.answer(case)
         timings["engine_ms"] = _ms(mark)

@@ -242,7 +242,11 @@ def serve(
         f"cache: {'Redis' if settings.redis_url else 'in process'}, engine: {settings.engine})",
         highlight=False,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    # The holding reply says Retry-After: 5, uvicorn's default keep-alive is also 5 s: a client that waits as asked
+    # would find its connection closed (or racing the close). 15 s keeps it open for the retry.
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", timeout_keep_alive=15
+    )
 
 
 @keys_app.command("create")

@@ -77,7 +77,12 @@ class FakeVLLM:
         choices = [
             {
                 "index": i,
-                "message": {"role": "assistant", "content": answer.content, "reasoning_content": None, "tool_calls": []},
+                "message": {
+                    "role": "assistant",
+                    "content": answer.content,
+                    "reasoning_content": None,
+                    "tool_calls": [],
+                },
                 "logprobs": None,
                 "finish_reason": "stop",
                 "stop_reason": None,

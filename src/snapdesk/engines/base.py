@@ -7,6 +7,7 @@ reply from the case; a vision-language engine sends the image and the case as gr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -40,6 +41,9 @@ class Case:
     # (greedy decoding, shorter max_tokens) or "offline" (no model call). Engines without rungs ignore it.
     effort: str = "best"
     deadline: float | None = None  # time.monotonic() by which the reply is needed (the request's deadline)
+    # Streaming: called with each piece of checked answer text as it is written, and with reset=True when
+    # text already sent is withdrawn (an answer that failed the check part-way). Engines that cannot stream ignore it.
+    on_text: Callable[[str, bool], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

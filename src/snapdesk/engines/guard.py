@@ -11,13 +11,16 @@ engine's answer. Each reply says which rung answered and what the check found.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
 from .base import Case, Engine, Reply
 from .check import check_reply
+from .prompt import clean_output
 
 log = logging.getLogger("snapdesk.engines")
 RUNGS = ("best", "greedy", "offline")
@@ -101,31 +104,83 @@ class GuardedEngine(Engine):
             if case.deadline is not None and time.monotonic() > case.deadline - self.deadline_reserve:
                 return self._fallback(case, "offline", "deadline")
             started = time.monotonic()
+            shown = Shown(case.on_text)
             try:
-                reply = self.model.answer(replace(case, effort=effort))
+                reply = self._call(replace(case, effort=effort), shown)
             except Exception as error:  # a timeout, a refused connection, a 500, a malformed response
                 self.breaker.failure()
                 log.warning("engine %s failed on the %s rung: %s", self.name, effort, error)
+                shown.withdraw()
                 return self._fallback(case, "offline", "error")
             self.breaker.success()
             self._observe(time.monotonic() - started)
             verdict = check_reply(reply, case)
             if verdict.ok:
+                shown.catch_up(reply.text)
                 reply.rung = effort
                 reply.check = "pass" if not problems else "regenerated"
                 return reply
+            shown.withdraw()
             problems += verdict.problems
             log.warning("engine %s answer failed the check on the %s rung: %s", self.name, effort, verdict.problems)
         reply = self._fallback(case, "offline", "failed")
         reply.problems = problems
         return reply
 
+    def _call(self, case: Case, shown: Shown) -> Reply:
+        """One model call; streamed when someone listens and the model can stream (beam search cannot)."""
+        stream = getattr(self.model, "stream", None)
+        beams = getattr(getattr(self.model, "entry", None), "beam_width", 0)
+        if case.on_text is None or stream is None or (case.effort == "best" and beams > 1):
+            return self.model.answer(case)
+        raw = ""
+        for piece in stream(case):
+            raw += piece
+            ready = releasable(raw)
+            # Only text that passes the check is sent; the rest waits for the end (and the full check).
+            if len(ready) > len(shown.text) and check_reply(Reply(text=ready), case).ok:
+                shown.catch_up(ready)
+        return self.model.reply_for(case, raw)  # type: ignore[attr-defined]
+
     def _fallback(self, case: Case, rung: str, check: str) -> Reply:
         reply = self.fallback.answer(case)
         reply.rung = rung
         reply.check = check
+        if case.on_text is not None:
+            case.on_text(reply.text, False)
         return reply
 
     def _observe(self, seconds: float) -> None:
         with self._lock:
             self.recent_seconds = seconds if not self.recent_seconds else 0.8 * self.recent_seconds + 0.2 * seconds
+
+
+class Shown:
+    """What a streaming listener has been sent of one model call's answer."""
+
+    def __init__(self, on_text: Callable[[str, bool], None] | None) -> None:
+        self.on_text = on_text
+        self.text = ""
+
+    def catch_up(self, text: str) -> None:
+        if self.on_text is None or text == self.text:
+            return
+        if not text.startswith(self.text):  # the final cleaning changed what was sent: start over
+            self.withdraw()
+        self.on_text(text[len(self.text) :], False)
+        self.text = text
+
+    def withdraw(self) -> None:
+        if self.on_text is not None and self.text:
+            self.on_text("", True)
+        self.text = ""
+
+
+def releasable(raw: str) -> str:
+    """The cleaned answer up to its last finished sentence; nothing while the model is still reasoning."""
+    if "<think>" in raw and "</think>" not in raw:
+        return ""
+    text = clean_output(raw).text
+    ends = [text.rfind(mark) for mark in "。！？!?\n"] + [m.end() - 1 for m in re.finditer(r"[.](?=\s)", text)]
+    cut = max(ends, default=-1)
+    return text[: cut + 1].rstrip() if cut >= 0 else ""

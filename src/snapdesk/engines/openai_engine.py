@@ -77,7 +77,7 @@ class OpenAIEngine(Engine):
             raise EngineUnavailableError(f"engine {self.name!r}: {type(error).__name__}: {error}") from error
         if not isinstance(raw, str):
             raise EngineUnavailableError(f"engine {self.name!r}: the response has no message content")
-        return self._reply(case, raw)
+        return self.reply_for(case, raw)
 
     def stream(self, case: Case) -> Iterator[str]:
         """The raw answer as the server streams it (reasoning and box tokens included: the caller cleans)."""
@@ -88,6 +88,7 @@ class OpenAIEngine(Engine):
         except Exception as error:
             raise EngineUnavailableError(f"engine {self.name!r}: {type(error).__name__}: {error}") from error
 
-    def _reply(self, case: Case, raw: str) -> Reply:
+    def reply_for(self, case: Case, raw: str) -> Reply:
+        """The Reply for a raw answer (cleaned; boxes mapped to the original image's pixels)."""
         size = case.image.image.size if case.image is not None else (None, None)
         return reply_from_output(case, clean_output(raw, width=size[0], height=size[1]))

@@ -1,14 +1,16 @@
 """Optical character recognition with RapidOCR (PP-OCR models shipped inside the `rapidocr` wheel).
 
-One engine per process and configuration, loaded on first use: loading takes a few hundred
-milliseconds and the ONNX sessions hold most of the process's memory, so it must not happen per request.
+One set of ONNX sessions per process, loaded on first use: loading takes a few hundred milliseconds and
+the sessions hold most of the process's memory, so it must not happen per request, nor once per OCR
+setting (the service's fast rung reads at a smaller detector size with the same models).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,9 +45,41 @@ class RawLine:
 
 
 log = logging.getLogger("snapdesk.ocr")
+# One RapidOCR object per OcrSettings (cheap: a parsed config and small per-call state), each with its own
+# lock, so a fast-rung call never waits behind a full-size one. Their detector, recogniser and classifier
+# share the onnxruntime sessions of one loaded engine per _models_key (the big part: the optimised graphs,
+# about 50 MiB RSS, and thread pools); InferenceSession.run is thread-safe, so two settings may use them at once.
 _engines: dict[OcrSettings, Any] = {}
 _engine_locks: dict[OcrSettings, threading.Lock] = {}
+_models: dict[OcrSettings, Any] = {}
 _registry_lock = threading.Lock()
+
+
+def _models_key(settings: OcrSettings) -> OcrSettings:
+    """The settings that decide how the ONNX sessions are built; the rest (detector size, confidence
+    threshold, batch size, classifier on/off) are read per call from the RapidOCR object or its stages."""
+    default = OcrSettings()
+    return replace(
+        settings,
+        det_limit_side=default.det_limit_side,
+        use_cls=default.use_cls,
+        min_confidence=default.min_confidence,
+        rec_batch=default.rec_batch,
+    )
+
+
+def _params(settings: OcrSettings) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "Global.log_level": "error",
+        "Global.use_cls": settings.use_cls,
+        "Global.text_score": settings.min_confidence,
+        "Det.limit_type": "max",
+        "Det.limit_side_len": settings.det_limit_side,
+        "Rec.rec_batch_num": settings.rec_batch,
+    }
+    if settings.threads:
+        params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.threads
+    return params
 
 
 def _engine(settings: OcrSettings) -> tuple[Any, threading.Lock]:
@@ -53,18 +87,23 @@ def _engine(settings: OcrSettings) -> tuple[Any, threading.Lock]:
         if settings not in _engines:
             from rapidocr import RapidOCR  # imported lazily: it pulls in onnxruntime and OpenCV
 
-            params: dict[str, Any] = {
-                "Global.log_level": "error",
-                "Global.use_cls": settings.use_cls,
-                "Global.text_score": settings.min_confidence,
-                "Det.limit_type": "max",
-                "Det.limit_side_len": settings.det_limit_side,
-                "Rec.rec_batch_num": settings.rec_batch,
-            }
-            if settings.threads:
-                params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.threads
-            _engines[settings] = RapidOCR(params=params)
-            # RapidOCR keeps per-call parameters on the instance, so one call at a time per engine.
+            key = _models_key(settings)
+            if key not in _models:
+                _models[key] = RapidOCR(params=_params(key))
+            models = _models[key]
+            engine = RapidOCR(params=_params(settings))  # this setting's config; its models come from `models`
+            # Each stage object is a shallow copy sharing the loaded session (`.session`) but holding this
+            # setting's own per-call values: TextDetector builds its resize op from `limit_side_len` on every
+            # call and stores it on itself, so two settings must not share one TextDetector object.
+            engine.text_det = copy.copy(models._load_det_model())
+            engine.text_det.limit_side_len = settings.det_limit_side
+            engine.text_rec = copy.copy(models._load_rec_model())
+            engine.text_rec.rec_batch_num = settings.rec_batch
+            if settings.use_cls:
+                engine.text_cls = models._load_cls_model()
+            _engines[settings] = engine
+            # RapidOCR keeps per-call parameters on the instance (and its detector its resize op), so one call
+            # at a time per settings object; different settings run in parallel on the shared sessions.
             _engine_locks[settings] = threading.Lock()
         return _engines[settings], _engine_locks[settings]
 

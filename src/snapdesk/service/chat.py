@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,9 @@ class ChatService:
         image: bytes | None = None,
         session_id: str | None = None,
         history: list[HistoryTurn] | None = None,
+        on_text: Callable[[str, bool], None] | None = None,
     ) -> ChatResult:
+        """One turn. `on_text` (streaming) receives checked answer text as a model writes it."""
         started = time.perf_counter()
         question = self.assistant.check_question(text)
         conversation_id = await self._conversation(owner, session_id)
@@ -117,7 +120,9 @@ class ChatService:
             image_digest=prepared.digest if prepared else known_digest,
         )
         try:
-            result = await self._answer(conversation_id, question, prepared, history, started, known_digest, image)
+            result = await self._answer(
+                conversation_id, question, prepared, history, started, known_digest, image, on_text
+            )
         except SnapDeskError as error:
             await self._failed(user_message, error.code)
             raise
@@ -147,6 +152,7 @@ class ChatService:
         started: float,
         known_digest: str | None = None,
         image: bytes | None = None,
+        on_text: Callable[[str, bool], None] | None = None,
     ) -> ChatResult:
         if history is None:
             stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
@@ -193,6 +199,7 @@ class ChatService:
                 image_digest=digest if tier != "text" else None,
                 effort=effort,
                 deadline=deadline,
+                on_text=on_text,
             )
 
         try:

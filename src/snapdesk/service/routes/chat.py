@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, WithJsonSchema
 
-from ...errors import ImageTooLargeError
+from ...errors import ImageTooLargeError, SnapDeskError
 from ..chat import ChatResult
 from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
+from ..streaming import LiveAnswer
 
 router = APIRouter(tags=["chat"])
 
@@ -36,6 +38,8 @@ class ChatResponse(BaseModel):
     tier: str
     cached: bool
     latency_ms: float
+    engine: str | None = None  # the engine configured to answer (its entry's name for a model engine)
+    check: str | None = None  # a model answer's check verdict: pass, regenerated, failed, error, circuit_open
 
 
 def response_body(result: ChatResult) -> dict[str, Any]:
@@ -53,6 +57,8 @@ def response_body(result: ChatResult) -> dict[str, Any]:
         "tier": result.tier,
         "cached": result.cached,
         "latency_ms": result.latency_ms,
+        "engine": answer.get("engine"),
+        "check": answer.get("check"),
     }
 
 
@@ -84,7 +90,10 @@ def _event(name: str, payload: dict[str, Any]) -> dict[str, Any]:
 SSE_EVENT = {
     "oneOf": [
         _event("delta", {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+        # A model's answer that failed its check part-way: the text sent so far is withdrawn, deltas start again.
+        _event("reset", {"type": "object"}),
         _event("done", {"$ref": "#/components/schemas/ChatResponse"}),
+        _event("error", {"type": "object", "properties": {"error": {"type": "object"}}, "required": ["error"]}),
     ]
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -97,7 +106,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         {
             **CALLER_ERRORS,
             404: "No such session for this key (session_id)",
-            413: "Image over the byte limit",
+            413: "Image over the byte limit (image_too_large), or a form field over 1 MiB (field_too_large)",
             415: "Not an image, or an unsupported format such as SVG",
             422: "Bad image (truncated, too many pixels, refused), bad question, or a malformed request",
             503: "Overloaded, in strict mode only (X-SnapDesk-Strict)",
@@ -142,7 +151,15 @@ async def chat(
     ] = "",
 ) -> Any:
     data = await read_upload(image, state.settings.max_image_bytes)
-    result = await state.chat.chat(owner=caller.owner, text=text, image=data, session_id=session_id or None)
+    turn = partial(state.chat.chat, owner=caller.owner, text=text, image=data, session_id=session_id or None)
+    if "text/event-stream" in request.headers.get("accept", ""):
+        live = LiveAnswer()
+        finished = await live.start(turn(on_text=live.emit))
+        if finished is None:  # a model is writing: pass its checked text through as it comes
+            return StreamingResponse(_live_events(live, request, text), media_type="text/event-stream")
+        result = finished
+    else:
+        result = await turn()
     request.state.log_fields = result.log_fields(text)
     body = response_body(result)
     headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
@@ -150,13 +167,29 @@ async def chat(
         return JSONResponse(
             {"error": {"code": "overloaded", "message": body["answer"]}}, status_code=503, headers=headers
         )
-    if "text/event-stream" in request.headers.get("accept", ""):
+    if "text/event-stream" in request.headers.get("accept", ""):  # answered whole (cache, offline engine): in pieces
         return StreamingResponse(_events(body), media_type="text/event-stream", headers=headers)
     return JSONResponse(body, headers=headers)
+
+
+async def _live_events(live: LiveAnswer, request: Request, text: str) -> AsyncIterator[str]:
+    async for piece, reset in live.pieces():
+        yield "event: reset\ndata: {}\n\n" if reset else _sse("delta", {"text": piece})
+    try:
+        result = await live.result()
+    except SnapDeskError as error:
+        yield _sse("error", {"error": {"code": error.code, "message": error.message}})
+        return
+    request.state.log_fields = result.log_fields(text)
+    yield _sse("done", response_body(result))
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
 def _events(body: dict[str, Any]) -> Iterator[str]:
     text = body["answer"]
     for start in range(0, len(text), 24):
-        yield f"event: delta\ndata: {json.dumps({'text': text[start : start + 24]}, ensure_ascii=False)}\n\n"
-    yield f"event: done\ndata: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+        yield _sse("delta", {"text": text[start : start + 24]})
+    yield _sse("done", body)

@@ -12,7 +12,8 @@ import binascii
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -23,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...assistant import HistoryTurn
 from ...errors import ImageTooLargeError, NotAnImageError, SnapDeskError
+from ..chat import ChatResult
 from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
+from ..streaming import LiveAnswer
 
 router = APIRouter(tags=["openai"])
 MODEL = "snapdesk"
@@ -166,19 +169,20 @@ async def completions(request: Request, body: CompletionRequest, state: State, c
     # The question's own image, else the conversation's last one (a follow-up).
     image = next((imgs[-1] for _, _, imgs in reversed(turns) if imgs), None)
     history = [HistoryTurn(role, text) for role, text, _ in turns[:-1]]
-    result = await state.chat.chat(owner=caller.owner, text=question, image=image, history=history)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    turn = partial(state.chat.chat, owner=caller.owner, text=question, image=image, history=history)
+    if body.stream:
+        live = LiveAnswer()
+        finished = await live.start(turn(on_text=live.emit))
+        if finished is None:  # a model is writing: pass its checked text through as it comes
+            stream = _live_chunks(live, completion_id, body.model, request, question)
+            return StreamingResponse(stream, media_type="text/event-stream")
+        result = finished
+    else:
+        result = await turn()
     request.state.log_fields = result.log_fields(question)
     answer = result.answer
-    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    extra = {
-        "session_id": result.session_id,
-        "intent": answer["intent"],
-        "escalate": answer["escalate"],
-        "team": answer["team"],
-        "tier": result.tier,
-        "cached": result.cached,
-        "evidence": answer["evidence"],
-    }
+    extra = _extra(result)
     if body.stream:
         return StreamingResponse(
             _chunks(completion_id, body.model, answer["text"], extra), media_type="text/event-stream"
@@ -198,22 +202,58 @@ async def completions(request: Request, body: CompletionRequest, state: State, c
     )
 
 
-def _chunks(completion_id: str, model: str, text: str, extra: dict[str, Any]) -> Iterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
-        body = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **more,
-        }
-        return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+def _extra(result: ChatResult) -> dict[str, Any]:
+    """SnapDesk's own fields beside the OpenAI ones."""
+    answer = result.answer
+    return {
+        "session_id": result.session_id,
+        "intent": answer["intent"],
+        "escalate": answer["escalate"],
+        "team": answer["team"],
+        "tier": result.tier,
+        "cached": result.cached,
+        "evidence": answer["evidence"],
+        "engine": answer.get("engine"),
+        "check": answer.get("check"),
+    }
 
-    yield chunk({"role": "assistant"})
+
+def _chunk(completion_id: str, model: str, delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **more,
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+
+def _chunks(completion_id: str, model: str, text: str, extra: dict[str, Any]) -> Iterator[str]:
+    yield _chunk(completion_id, model, {"role": "assistant"})
     for start in range(0, len(text), 24):
-        yield chunk({"content": text[start : start + 24]})
-    yield chunk({}, "stop", snapdesk=extra)
+        yield _chunk(completion_id, model, {"content": text[start : start + 24]})
+    yield _chunk(completion_id, model, {}, "stop", snapdesk=extra)
+    yield "data: [DONE]\n\n"
+
+
+async def _live_chunks(
+    live: LiveAnswer, completion_id: str, model: str, request: Request, question: str
+) -> AsyncIterator[str]:
+    yield _chunk(completion_id, model, {"role": "assistant"})
+    async for text, reset in live.pieces():
+        # A withdrawn answer (it failed the check part-way): plain OpenAI clients cannot take text back, so the
+        # chunk says so in SnapDesk's own field; the replacement follows, and the final chunk has the whole answer.
+        more = {"snapdesk": {"reset": True}} if reset else {}
+        yield _chunk(completion_id, model, {"content": text}, **more)
+    try:
+        result = await live.result()
+    except SnapDeskError as error:
+        yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}}, ensure_ascii=False)}\n\n"
+        return
+    request.state.log_fields = result.log_fields(question)
+    yield _chunk(completion_id, model, {}, "stop", snapdesk={**_extra(result), "answer": result.answer["text"]})
     yield "data: [DONE]\n\n"
 
 
