@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     request_deadline_seconds: float = Field(
         default=10.0, description="A request still waiting after this long gets the holding reply."
     )
+    public_chat: bool = Field(
+        default=False,
+        description="Customers' browsers (the chat page, the widget) may chat without an API key once keys exist: "
+        "sessions belong to each browser's token, rate-limited per token and per address.",
+    )
     rate_limit_per_minute: int = Field(default=120, description="Requests per minute per API key (0: no limit).")
     remote_image_hosts: list[str] = Field(
         default=[], description="Hosts whose http(s) image URLs /v1/chat/completions may fetch. Empty: none."

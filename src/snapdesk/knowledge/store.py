@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class KnowledgeStore:
         # Snapshot before loading: an edit made during the load then shows up as a change next time.
         self._snapshot = self._take_snapshot()
         self._kb = load_knowledge_base(self.path)  # the first load raises: there is nothing to serve
+        self.loaded_at = datetime.now(timezone.utc)  # when the KB now serving was loaded (the console shows it)
         self._checked_at = time.monotonic()
 
     def current(self) -> KnowledgeBase:
@@ -46,12 +48,25 @@ class KnowledgeStore:
                 # Remember the snapshot even if the load fails, so a broken file is not re-parsed
                 # every interval; the next save changes the snapshot and triggers another try.
                 self._snapshot = snapshot
-                try:
-                    self._kb = load_knowledge_base(self.path)
-                    self.last_error = None
-                except Exception as exc:  # any failure: keep serving the last good KB
-                    self.last_error = str(exc) or type(exc).__name__
+                self._load()
             return self._kb
+
+    def reload(self) -> KnowledgeBase:
+        """Load the folder now, changed or not (the console's reload button); on failure the previous KB keeps
+        serving and `last_error` says why."""
+        with self._lock:
+            self._snapshot = self._take_snapshot()
+            self._checked_at = time.monotonic()
+            self._load()
+            return self._kb
+
+    def _load(self) -> None:
+        try:
+            self._kb = load_knowledge_base(self.path)
+            self.loaded_at = datetime.now(timezone.utc)
+            self.last_error = None
+        except Exception as exc:  # any failure: keep serving the last good KB
+            self.last_error = str(exc) or type(exc).__name__
 
     @property
     def version(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from ..assistant import Assistant
 from ..config import Settings
 from ..errors import SnapDeskError
 from ..perception import warm_up
+from ..web import pages
 from .background import HandoverDelivery, purge_periodically
 from .cache import Cache, MemoryCache, RedisCache
 from .chat import ChatService
@@ -59,8 +61,13 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
     assistant.cache_ttl = settings.cache_ttl_seconds
     fast = assistant.with_ocr(replace(assistant.ocr, det_limit_side=min(736, assistant.ocr.det_limit_side)))
     ladder = Ladder(
-        workers=settings.workers, queue_size=settings.queue_size, deadline=settings.request_deadline_seconds
+        workers=settings.workers,
+        queue_size=settings.queue_size,
+        deadline=settings.request_deadline_seconds,
+        model_slots=settings.engine_concurrency if assistant.engine.needs_network else 0,
     )
+    if ladder.model_slots:
+        assistant.perception_slots = fast.perception_slots = threading.BoundedSemaphore(ladder.workers)
     metrics = Metrics()
     redis_client = cache.client if isinstance(cache, RedisCache) else None
     limiter = RateLimiter(per_minute=settings.rate_limit_per_minute, redis_client=redis_client)
@@ -103,7 +110,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     )
     if state is not None:
         app.state.snapdesk = state
-    for module in (chat, sessions, health, openai_compat, admin):
+    for module in (chat, sessions, health, openai_compat, admin, pages):
         app.include_router(module.router)
 
     @app.exception_handler(SnapDeskError)
@@ -119,6 +126,16 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
         return JSONResponse({"error": {"code": "bad_request", "message": message}}, status_code=422)
 
+    def _field_too_large(error: HTTPException) -> bool:
+        # Starlette turns every MultiPartException (no boundary, a part without a name, too many fields, a field
+        # over max_part_size) into the same HTTPException(400), raised while handling it; only the message tells
+        # the size refusals apart: "Part exceeded maximum size of 1024KB." (multipart) and "Field exceeded
+        # maximum size of 1024KB." (url-encoded). tests/service/test_body_limits.py pins both spellings down.
+        from starlette.formparsers import MultiPartException
+
+        context = error.__context__
+        return isinstance(context, MultiPartException) and "exceeded maximum size" in context.message
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         # The framework's own refusals (no such route, wrong method, a body that cannot be parsed) in the same shape.
@@ -128,7 +145,10 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         except ValueError:
             phrase = "HTTP error"
         code = phrase.lower().replace(" ", "_")  # not_found, method_not_allowed
-        if status == 400:  # malformed multipart, a JSON body that is not UTF-8: malformed like a bad field, so 422
+        if status == 400 and _field_too_large(error):
+            # A form field over Starlette's per-part limit (1 MiB): the client sent too much, not something malformed.
+            status, code = 413, "field_too_large"
+        elif status == 400:  # malformed multipart, a JSON body that is not UTF-8: malformed like a bad field, so 422
             status, code = 422, "bad_request"
         message = error.detail if isinstance(error.detail, str) and error.detail else phrase
         return JSONResponse(

@@ -98,18 +98,26 @@ def get_caller(
         str,
         Header(
             alias="x-snapdesk-browser",
-            description="Localhost without keys: an opaque token that keeps one browser's sessions apart.",
+            description="An opaque token that keeps one browser's sessions apart: on localhost without keys, "
+            "or from anywhere when public chat is on (SNAPDESK_PUBLIC_CHAT).",
         ),
     ] = "",
 ) -> Caller:
     secret = credentials.credentials if credentials else ""
-    if state.store.has_api_keys():
+    if state.store.has_api_keys() and (secret or not (browser and state.settings.public_chat)):
         key = state.store.verify_api_key(secret=secret) if secret else None
         if key is None:
             raise UnauthorizedError(
                 "unknown or revoked API key" if secret else "an API key is required: send Authorization: Bearer <key>"
             )
         caller = Caller(owner=f"key:{key['id']}", admin=bool(key["admin"]))
+    elif secret == "" and browser and state.settings.public_chat and state.store.has_api_keys():
+        # A customer's browser on the shop's public chat page or widget: its sessions belong to its own token,
+        # and the address is rate-limited too, so minting new tokens buys no extra requests.
+        address = request.client.host if request.client else "unknown"
+        if not state.limiter.allow(f"address:{address}"):
+            raise RateLimitedError("too many requests from this address; slow down")
+        caller = Caller(owner="browser:" + hashlib.sha256(browser.encode()).hexdigest()[:32])
     elif (request.client.host if request.client else "") in _LOCAL:
         # No key configured: allowed on localhost only (snapdesk serve says so loudly at start). Clients that
         # must send some key (the openai SDK does) may send any.

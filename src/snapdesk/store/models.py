@@ -74,7 +74,7 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str] = mapped_column(String(200), index=True)  # API key id, or "browser:<token hash>"
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the console lists newest first
 
 
 class Message(Base):
@@ -97,9 +97,13 @@ class Message(Base):
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     evidence: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    # Since migration 0002, for the operators' console: per-stage milliseconds, fields (masked), passages used.
+    timings: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    fields: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    passages: Mapped[Any | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # charts bucket by it
 
 
 class Feedback(Base):
@@ -110,7 +114,7 @@ class Feedback(Base):
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class Handover(Base):

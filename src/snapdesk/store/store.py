@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from snapdesk.store.admin import AdminQueries
 from snapdesk.store.base import new_id, utcnow
 from snapdesk.store.db import sqlite_url
 from snapdesk.store.images import ImageStore
@@ -53,7 +54,7 @@ def _touch_conversation(s: Session, conversation_id: str) -> None:
     conversation.updated_at = utcnow()
 
 
-class Store(ApiKeyStore, ImageStore):
+class Store(ApiKeyStore, ImageStore, AdminQueries):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
     @classmethod
@@ -127,8 +128,13 @@ class Store(ApiKeyStore, ImageStore):
         cached: bool,
         latency_ms: float | None,
         evidence: Any,
+        timings: dict[str, float] | None = None,
+        fields: dict[str, Any] | None = None,
+        passages: list[dict[str, Any]] | None = None,
     ) -> str:
-        """Record an answer with what produced it; raises LookupError for an unknown conversation."""
+        """Record an answer with what produced it; raises LookupError for an unknown conversation.
+
+        `timings` (milliseconds per stage), `fields` (masked) and `passages` feed the operators' console."""
         return self._add_message(
             conversation_id=conversation_id,
             role="assistant",
@@ -140,6 +146,9 @@ class Store(ApiKeyStore, ImageStore):
             cached=cached,
             latency_ms=latency_ms,
             evidence=evidence,
+            timings=timings,
+            fields=fields,
+            passages=passages,
             status="ok",
         )
 

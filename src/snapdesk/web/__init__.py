@@ -1,0 +1,1 @@
+"""The browser pages SnapDesk serves itself: the customer chat (`/`), the operator console (`/admin`), the widget."""
