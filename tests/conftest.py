@@ -8,7 +8,7 @@ one for the tests that call `perceive()` directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from PIL import Image
@@ -16,6 +16,7 @@ from PIL import Image
 from snapdesk import Assistant
 from snapdesk.knowledge import KnowledgeBase, Passage, demo_kb_path, load_knowledge_base
 from snapdesk.perception import Perception, perceive
+from tests.engines.fake_vllm import FakeVLLM, Running
 from tests.screens import chat_screen, phone_screen, photo_like, terminal_screen, to_bytes
 
 ORDER_NO = "202603150087731"  # 15 digits: an order number, not a phone, an ID or a card
@@ -272,3 +273,12 @@ class DemoKB:
 @pytest.fixture(scope="session")
 def demo_kb() -> DemoKB:
     return DemoKB(load_knowledge_base(demo_kb_path()))
+
+
+@pytest.fixture(scope="module")
+def vllm() -> Iterator[FakeVLLM]:
+    """A vLLM-shaped model server on loopback (tests/engines/fake_vllm.py), one per test module."""
+    fake = FakeVLLM()
+    with Running(fake.app()) as url:
+        fake.url = url
+        yield fake

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,17 +25,9 @@ from snapdesk.engines import load_engine
 from snapdesk.engines.guard import GuardedEngine
 from snapdesk.engines.openai_engine import EngineUnavailableError, OpenAIEngine
 from snapdesk.safety import find_pii
-from tests.engines.fake_vllm import Answer, FakeVLLM, Running
+from tests.engines.fake_vllm import Answer, FakeVLLM
 
 QUESTION = "付款失败了，怎么回事？"
-
-
-@pytest.fixture(scope="module")
-def vllm() -> Iterator[FakeVLLM]:
-    fake = FakeVLLM()
-    with Running(fake.app()) as url:
-        fake.url = url
-        yield fake
 
 
 @pytest.fixture
@@ -215,3 +210,29 @@ def _case(assistant: Assistant, screens: Any) -> Any:
     recorder = Recorder()
     assistant.with_engine(recorder).generate(text=QUESTION, image=screens.png("payment_risk"))
     return recorder.seen[-1]
+
+
+def test_switching_to_a_model_is_configuration_alone(screens, vllm, tmp_path, monkeypatch) -> None:
+    """The operator's path: a snapdesk.toml naming a vLLM server, then the same `snapdesk ask`."""
+    config = tmp_path / "snapdesk.toml"
+    config.write_text(
+        f'engine = "glm"\nmoderators = []\n\n[[engines]]\nname = "glm"\nkind = "openai"\n'
+        f'base_url = "{vllm.url}/v1"\nmodel = "zai-org/GLM-4.6V-Flash"\n'
+        "extra_body = { chat_template_kwargs = { enable_thinking = false } }\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SNAPDESK_CONFIG", str(config))
+    vllm.requests.clear()
+    vllm.default = grounded
+    image = tmp_path / "pay.png"
+    image.write_bytes(screens.png("payment_risk"))
+    result = subprocess.run(
+        [sys.executable, "-m", "snapdesk.cli", "ask", str(image), QUESTION, "--json"],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "SNAPDESK_CONFIG": str(config)},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    answer = json.loads(result.stdout)
+    assert answer["engine"] == "glm" and answer["rung"] == "best" and answer["check"] == "pass"
+    assert len(vllm.requests) == 1 and vllm.requests[0]["chat_template_kwargs"] == {"enable_thinking": False}

@@ -11,11 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from ..errors import SnapDeskError
+
 if TYPE_CHECKING:
     from ..intake import PreparedImage
     from ..knowledge import Hit, KnowledgeBase
     from ..perception import Perception
     from ..perception.fields import Fields
+
+
+class EngineUnavailableError(SnapDeskError):
+    """A model engine gave no usable answer: down, slow, an error, a malformed reply, a model that will not load.
+    The guard answers with the offline engine instead; the service never shows this to a customer."""
+
+    code = "engine_unavailable"
+    http_status = 503
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,8 @@ from typing import Any, ClassVar
 
 from ..config import EngineEntry
 from ..errors import SnapDeskError
-from .base import Case, Engine, Reply
+from .base import Case, Engine, EngineUnavailableError, Reply
 from .prompt import build_messages, clean_output, image_data_url, reply_from_output
-
-
-class EngineUnavailableError(SnapDeskError):
-    """The model server did not give a usable answer: down, slow, an error, or a malformed reply."""
-
-    code = "engine_unavailable"
-    http_status = 503
 
 
 class OpenAIEngine(Engine):

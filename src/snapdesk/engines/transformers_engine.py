@@ -19,19 +19,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import EngineEntry
-from ..errors import SnapDeskError
-from .base import Case, Engine, Reply
+from .base import Case, Engine, EngineUnavailableError, Reply
 from .prompt import build_messages, clean_output, reply_from_output, resized
 
 # Special tokens clean_output reads (reasoning, boxes); every other special token is stripped before it.
 _READ_BY_CLEAN_OUTPUT = frozenset({"<think>", "</think>", "<|begin_of_box|>", "<|end_of_box|>"})
 
 
-class LocalModelError(SnapDeskError):
+class LocalModelError(EngineUnavailableError):
     """The local model cannot be loaded or did not generate: a missing folder, a broken checkpoint, no torch."""
 
     code = "local_model_error"
-    http_status = 503
 
 
 class TransformersEngine(Engine):

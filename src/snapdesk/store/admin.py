@@ -22,23 +22,11 @@ PREVIEW_CHARS = 200
 
 def _admin_message(m: Message, ratings: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "id": m.id,
-        "role": m.role,
-        "text": m.text,
-        "image_digest": m.image_digest,
-        "intent": m.intent,
-        "escalate": m.escalate,
-        "team": m.team,
-        "tier": m.tier,
-        "cached": m.cached,
-        "latency_ms": m.latency_ms,
+        **m.as_dict(),
         "evidence": m.evidence or [],
         "timings": m.timings or {},
         "fields": m.fields or {},
         "passages": m.passages or [],
-        "status": m.status,
-        "error_code": m.error_code,
-        "created_at": m.created_at,
         "feedback": ratings,
     }
 

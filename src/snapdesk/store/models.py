@@ -105,6 +105,25 @@ class Message(Base):
     error_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # charts bucket by it
 
+    def as_dict(self) -> dict[str, Any]:
+        """What the API says of a message (the console adds timings, fields and passages)."""
+        return {
+            "id": self.id,
+            "role": self.role,
+            "text": self.text,
+            "image_digest": self.image_digest,
+            "intent": self.intent,
+            "escalate": self.escalate,
+            "team": self.team,
+            "tier": self.tier,
+            "cached": self.cached,
+            "latency_ms": self.latency_ms,
+            "evidence": self.evidence,
+            "status": self.status,
+            "error_code": self.error_code,
+            "created_at": self.created_at,
+        }
+
 
 class Feedback(Base):
     __tablename__ = "feedback"

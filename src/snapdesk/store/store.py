@@ -28,25 +28,6 @@ class _Settings(Protocol):
     def data_dir(self) -> Path: ...
 
 
-def _message_dict(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "role": m.role,
-        "text": m.text,
-        "image_digest": m.image_digest,
-        "intent": m.intent,
-        "escalate": m.escalate,
-        "team": m.team,
-        "tier": m.tier,
-        "cached": m.cached,
-        "latency_ms": m.latency_ms,
-        "evidence": m.evidence,
-        "status": m.status,
-        "error_code": m.error_code,
-        "created_at": m.created_at,
-    }
-
-
 def _touch_conversation(s: Session, conversation_id: str) -> None:
     conversation = s.get(Conversation, conversation_id)
     if conversation is None:
@@ -89,7 +70,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
                 "id": conversation.id,
                 "created_at": conversation.created_at,
                 "updated_at": conversation.updated_at,
-                "messages": [_message_dict(m) for m in messages],
+                "messages": [m.as_dict() for m in messages],
             }
 
     def add_user_message(self, *, conversation_id: str, text: str, image_digest: str | None = None) -> str:
