@@ -165,6 +165,9 @@ def test_forced_overload_steps_down_to_the_holding_reply(
     )
     assert strict.status_code == 503 and strict.headers["retry-after"]
     assert 'snapdesk_tier_total{tier="hold"}' in client.get("/metrics").text
+    # Shed before decoding: the question is recorded, the screenshot was neither read nor stored.
+    messages = client.get(f"/sessions/{body['session_id']}").json()["messages"]
+    assert [m["role"] for m in messages] == ["user"] and messages[0]["image_digest"] is None
 
 
 def test_escalation_records_a_handover(client: TestClient) -> None:

@@ -94,6 +94,14 @@ class ChatService:
         started = time.perf_counter()
         question = self.assistant.check_question(text)
         conversation_id = await self._conversation(owner, session_id)
+        if self.ladder.choose(has_image=image is not None) == "hold":
+            # Shed before decoding: with the queue full, the holding reply costs one database write, not an
+            # image decode and a stored file that would take CPU from the requests being answered.
+            message_id = await asyncio.to_thread(
+                self.store.add_user_message, conversation_id=conversation_id, text=mask_pii(question), image_digest=None
+            )
+            await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="ok")
+            return self._holding(conversation_id, question, started)
         prepared: PreparedImage | None = None
         # The same upload again (a retry, a second question on it): its bytes name the pixel digest that
         # intake computed the first time, so an answer-cache hit needs no decoding at all.
