@@ -234,6 +234,10 @@ class Assistant:
         timings: dict[str, float] = {}
         return self._prepare(image, timings)
 
+    def has_reading(self, digest: str) -> bool:
+        """Whether the perception cache holds a reading of this screenshot (a follow-up needs no decoding)."""
+        return self._cached_perception(digest, {}) is not None
+
     def check_question(self, text: str) -> str:
         return self._question(text)
 

@@ -245,7 +245,13 @@ def serve(
     # The holding reply says Retry-After: 5, uvicorn's default keep-alive is also 5 s: a client that waits as asked
     # would find its connection closed (or racing the close). 15 s keeps it open for the retry.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning", timeout_keep_alive=15
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_keep_alive=15,
+        # Behind a load balancer the customer's address is in X-Forwarded-For: per-address limits need it.
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
 
 

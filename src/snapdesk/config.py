@@ -36,7 +36,9 @@ class EngineEntry(BaseModel):
     model_path: str | None = Field(default=None, description="transformers: local folder of the checkpoint.")
     device: str = Field(default="auto", description="transformers: cpu, cuda, cuda:1 or auto.")
     timeout_seconds: float = Field(
-        default=30.0, description="Longest wait for one model call before it counts as failed."
+        default=30.0,
+        description="Longest a model call may take (the request's own deadline may cut it shorter); "
+        "past it the offline engine answers.",
     )
     max_tokens: int = Field(default=512, description="Most tokens the model writes on the best rung.")
     greedy_max_tokens: int = Field(default=256, description="Most tokens on the cheaper (greedy) rung.")
@@ -119,6 +121,11 @@ class Settings(BaseSettings):
         default=False,
         description="Customers' browsers (the chat page, the widget) may chat without an API key once keys exist: "
         "sessions belong to each browser's token, rate-limited per token and per address.",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks of the proxies in front of SnapDesk whose X-Forwarded-For is believed "
+        "(the customer's address for per-address limits). Empty: only 127.0.0.1.",
     )
     rate_limit_per_minute: int = Field(default=120, description="Requests per minute per API key (0: no limit).")
     remote_image_hosts: list[str] = Field(

@@ -30,6 +30,7 @@ class Answer:
     malformed: bool = False  # a 200 whose body is not JSON
     no_choices: bool = False  # a well-formed body with nothing in it
     drop_stream_after: int | None = None  # chunks sent before the connection is closed mid-stream
+    finish_reason: str = "stop"  # "length": cut off at max_tokens
 
 
 Responder = Callable[[dict[str, Any]], Answer]
@@ -84,7 +85,7 @@ class FakeVLLM:
                     "tool_calls": [],
                 },
                 "logprobs": None,
-                "finish_reason": "stop",
+                "finish_reason": answer.finish_reason,
                 "stop_reason": None,
             }
             for i in range(beams)

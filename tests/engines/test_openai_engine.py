@@ -236,3 +236,52 @@ def test_switching_to_a_model_is_configuration_alone(screens, vllm, tmp_path, mo
     answer = json.loads(result.stdout)
     assert answer["engine"] == "glm" and answer["rung"] == "best" and answer["check"] == "pass"
     assert len(vllm.requests) == 1 and vllm.requests[0]["chat_template_kwargs"] == {"enable_thinking": False}
+
+
+def test_a_probe_that_runs_out_of_time_does_not_wedge_the_breaker(assistant, screens, vllm) -> None:
+    vllm.requests.clear()
+    vllm.default = Answer(status=500)
+    model = with_model(assistant, vllm, failures_to_open=1, reset_seconds=0.3)
+    model.generate(text=QUESTION, image=screens.png("payment_risk"))
+    assert model.engine.breaker.state == "open"
+    time.sleep(0.4)
+    late = model.generate(text=QUESTION, image=screens.png("payment_risk"), deadline=time.monotonic() + 0.5)
+    assert late.check == "deadline" and late.rung == "offline"
+    vllm.default = grounded
+    healthy = model.generate(text=QUESTION, image=screens.png("payment_risk"))
+    assert healthy.check == "pass" and model.engine.breaker.state == "closed"
+
+
+def test_a_model_that_times_out_on_the_request_deadline_is_not_counted_as_failing(assistant, screens, vllm) -> None:
+    vllm.default = Answer(grounded_text(), delay=2)
+    model = with_model(assistant, vllm, failures_to_open=1, timeout_seconds=30)
+    started = time.monotonic()
+    result = model.generate(text=QUESTION, image=screens.png("payment_risk"), deadline=started + 1.6)
+    assert time.monotonic() - started < 1.6  # the offline answer came inside the request's time
+    assert result.check == "deadline" and "PAY-1106" in result.text
+    assert model.engine.breaker.state == "closed"  # the server is slow for this deadline, not broken
+
+
+def test_the_hand_over_the_knowledge_base_prescribes_stands(assistant, screens, vllm) -> None:
+    vllm.default = Answer("截图显示支付失败，错误码 PAY-1106。请不要反复付款。")  # no hand-over line
+    result = with_model(assistant, vllm).generate(text=QUESTION, image=screens.png("payment_risk"))
+    assert result.check == "pass" and result.escalate and result.team == "支付风控组"
+    assert result.text.endswith("已为您转交支付风控组人工处理，请耐心等待。")
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        Answer("截图显示支付失败，错误码 PAY-1106。请", finish_reason="length"),
+        Answer("<think>用户问付款失败。我应该先看"),
+    ],
+    ids=["cut-at-max-tokens", "reasoning-never-ended"],
+)
+def test_unfinished_output_is_not_shown(assistant, screens, vllm, output) -> None:
+    vllm.default = output
+    result = with_model(assistant, vllm).generate(text=QUESTION, image=screens.png("payment_risk"))
+    assert result.check == "failed" and result.rung == "offline" and "我应该" not in result.text
+
+
+def grounded_text() -> str:
+    return "截图显示支付失败，错误码 PAY-1106。请不要反复付款。\n转人工：支付风控组"

@@ -32,7 +32,12 @@ def closed_port() -> int:
 
 def serve(assistant: Assistant, tmp_path: Path, base_url: str, **overrides: Any) -> Running:
     entry = EngineEntry(
-        name="glm", base_url=base_url, model="zai-org/GLM-4.6V-Flash", timeout_seconds=3, failures_to_open=2
+        name="glm",
+        base_url=base_url,
+        model="zai-org/GLM-4.6V-Flash",
+        timeout_seconds=3,
+        failures_to_open=2,
+        extra_body=overrides.pop("extra_body", {}),
     )
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
@@ -133,7 +138,8 @@ def test_a_stream_that_fails_its_check_is_withdrawn(assistant, screens, vllm, tm
     # The first sentence is fine and is sent; the second invents a time limit: the answer is withdrawn.
     vllm.default = Answer("截图显示支付失败，错误码 PAY-1106。复核会在 72 小时内完成。")
     png = screens.png("payment_risk")
-    with serve(assistant, tmp_path, f"{vllm.url}/v1") as url:
+    thinking_off = {"chat_template_kwargs": {"enable_thinking": False}}  # sentences go out as they come
+    with serve(assistant, tmp_path, f"{vllm.url}/v1", extra_body=thinking_off) as url:
         files = {"image": ("pay.png", png, "image/png")}
         headers = {"Accept": "text/event-stream"}
         response = httpx.post(f"{url}/chat", data={"text": "付款失败了？"}, files=files, headers=headers, timeout=30)

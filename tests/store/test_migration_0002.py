@@ -87,13 +87,29 @@ def test_an_answer_stored_at_0001_reads_back_after_0002(db_url: str, data_dir: P
 def test_0002_downgrades_to_0001_without_losing_messages(store: Store, db_url: str) -> None:
     conversation_id = store.create_conversation(owner="k")
     store.add_user_message(conversation_id=conversation_id, text="为什么还没发货")
+    answer = store.add_assistant_message(
+        conversation_id=conversation_id,
+        text="请补充地址",
+        intent="order_status",
+        escalate=True,
+        team="物流组",
+        tier="full",
+        cached=False,
+        latency_ms=500.0,
+        evidence=[],
+    )
+    store.add_feedback(message_id=answer, rating="down", owner="k")
+    store.add_handover(conversation_id=conversation_id, message_id=answer, team="物流组", summary={"answer": "x"})
     store.dispose()  # pooled connections would keep SQLite's old table definition around the rebuild
     _migrate(db_url, "0001", down=True)
     assert current_revision(db_url) == "0001"
     assert not {"timings", "fields", "passages"} & _message_columns(db_url)
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT text FROM messages")).scalars().all() == ["为什么还没发货"]
+        assert sorted(conn.execute(text("SELECT text FROM messages")).scalars()) == ["为什么还没发货", "请补充地址"]
+        # Rebuilding messages must not cascade to the rows that refer to it.
+        assert conn.execute(text("SELECT count(*) FROM feedback")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM handovers")).scalar() == 1
     engine.dispose()
     _migrate(db_url, "head")
     assert current_revision(db_url) == "0002"

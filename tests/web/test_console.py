@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from snapdesk.knowledge import demo_kb_path
 from tests.screens import phone_screen, to_bytes
@@ -108,20 +109,19 @@ def test_conversations_filter_and_show_the_screenshot_with_its_boxes(
     assert page.locator("#conversation-rows tr[data-id]").count() == 3
 
     page.select_option("#filters select[name=escalated]", "true")
-    page.wait_for_function("document.querySelectorAll('#conversation-rows tr[data-id]').length === 1")
     row = page.locator("#conversation-rows tr[data-id]")
+    expect(row).to_have_count(1)  # locator expectations: the console's policy forbids eval'd predicates
     assert row.get_attribute("data-id") == console.sessions["handed"]
     row.click()
     page.wait_for_selector("#conversation h3:has-text('Hand-over to')")
 
     page.select_option("#filters select[name=escalated]", "")
     page.select_option("#filters select[name=negative]", "true")
-    page.wait_for_function(
-        f"[...document.querySelectorAll('#conversation-rows tr[data-id]')].map(r => r.dataset.id).join() "
-        f"=== '{console.sessions['disliked']}'"
-    )
+    rows = page.locator("#conversation-rows tr[data-id]")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-id", console.sessions["disliked"])
     page.click("#conversation-rows tr[data-id]")
-    page.wait_for_function("document.querySelector('#conversation .shot img')?.naturalWidth === 540")
+    expect(page.locator("#conversation .shot img")).to_have_js_property("naturalWidth", 540)
     boxes = page.locator("#conversation .shot svg rect")
     assert boxes.count() >= 2  # the evidence lines the answer rests on, drawn over the screenshot
     assert page.locator("#conversation .shot svg").get_attribute("viewBox") == "0 0 540 1170"

@@ -15,7 +15,10 @@ def test_pages_and_assets_are_served_with_their_types(snapdesk_server: str) -> N
     policy = chat.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors *" in policy and "unsafe-inline" not in policy
     assert "x-frame-options" not in chat.headers  # the widget frames it on shops' own sites
-    assert httpx.get(snapdesk_server + "/admin").headers["x-frame-options"] == "DENY"
+    admin = httpx.get(snapdesk_server + "/admin")
+    assert admin.headers["x-frame-options"] == "DENY"
+    assert "script-src" not in admin.headers["content-security-policy"]  # scripts fall back to 'self' only
+    assert "frame-ancestors 'none'" in admin.headers["content-security-policy"]
     widget = httpx.get(snapdesk_server + "/widget.js")
     assert widget.headers["content-type"].startswith("text/javascript")
     assert widget.headers["cross-origin-resource-policy"] == "cross-origin"
@@ -26,7 +29,14 @@ def test_pages_and_assets_are_served_with_their_types(snapdesk_server: str) -> N
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/../pages.py", "/static/%2e%2e/pages.py", "/static/..%2fpages.py", "/static/missing.js"]
+    "path",
+    [
+        "/static/../pages.py",
+        "/static/%2e%2e/pages.py",
+        "/static/..%2fpages.py",
+        "/static/missing.js",
+        "/static/a%00b.js",
+    ],
 )
 def test_nothing_outside_the_static_folder(snapdesk_server: str, path: str) -> None:
     response = httpx.get(snapdesk_server + path)

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from .base import Case, Engine, Reply
 from .check import check_reply
+from .offline import handover_sentence
 from .prompt import clean_output
 
 log = logging.getLogger("snapdesk.engines")
@@ -59,6 +60,11 @@ class CircuitBreaker:
         with self._lock:
             self._failures, self._opened_at, self._probing = 0, None, False
 
+    def release(self) -> None:
+        """A probe that ended with neither success nor failure (the request ran out of time)."""
+        with self._lock:
+            self._probing = False
+
     def failure(self) -> None:
         with self._lock:
             self._failures += 1
@@ -92,30 +98,48 @@ class GuardedEngine(Engine):
         self._lock = threading.Lock()
 
     def answer(self, case: Case) -> Reply:
+        # The offline engine's reading of the case, computed first (milliseconds): it is the fallback, and it
+        # knows the hand-over the knowledge base prescribes, which a model's answer must not drop.
+        offline = self.fallback.answer(case)
         if case.effort == "offline":
-            return self._fallback(case, "offline", "skipped")
+            return self._offline(case, offline, "skipped")
+        if self._too_late(case):
+            return self._offline(case, offline, "deadline")
         if not self.breaker.allow():
-            return self._fallback(case, "offline", "circuit_open")
+            return self._offline(case, offline, "circuit_open")
+        try:
+            return self._model_answer(case, offline)
+        finally:
+            self.breaker.release()  # a half-open probe that ended without a verdict lets the next one through
+
+    def _model_answer(self, case: Case, offline: Reply) -> Reply:
         efforts = ["greedy"] if case.effort == "greedy" or self.recent_seconds > self.slow_seconds else ["best"]
         if efforts == ["best"]:
             efforts.append("greedy")  # a failed check is regenerated once, at the cheaper setting
         problems: list[str] = []
         for effort in efforts:
-            if case.deadline is not None and time.monotonic() > case.deadline - self.deadline_reserve:
-                return self._fallback(case, "offline", "deadline")
+            if self._too_late(case):
+                return self._offline(case, offline, "deadline")
             started = time.monotonic()
             shown = Shown(case.on_text)
+            # The model gets the request's time less what the offline answer and the response need.
+            model_deadline = None if case.deadline is None else case.deadline - self.deadline_reserve
             try:
-                reply = self._call(replace(case, effort=effort), shown)
+                reply = self._call(replace(case, effort=effort, deadline=model_deadline), shown)
             except Exception as error:  # a timeout, a refused connection, a 500, a malformed response
+                shown.withdraw()
+                if model_deadline is not None and time.monotonic() >= model_deadline - 0.05:
+                    # Out of this request's time, not the engine's fault: the breaker is left as it was.
+                    log.info("engine %s ran out of the request's time on the %s rung", self.name, effort)
+                    return self._offline(case, offline, "deadline")
                 self.breaker.failure()
                 log.warning("engine %s failed on the %s rung: %s", self.name, effort, error)
-                shown.withdraw()
-                return self._fallback(case, "offline", "error")
+                return self._offline(case, offline, "error")
             self.breaker.success()
             self._observe(time.monotonic() - started)
             verdict = check_reply(reply, case)
             if verdict.ok:
+                _keep_handover(reply, offline, zh=case.language == "zh")
                 shown.catch_up(reply.text)
                 reply.rung = effort
                 reply.check = "pass" if not problems else "regenerated"
@@ -123,9 +147,12 @@ class GuardedEngine(Engine):
             shown.withdraw()
             problems += verdict.problems
             log.warning("engine %s answer failed the check on the %s rung: %s", self.name, effort, verdict.problems)
-        reply = self._fallback(case, "offline", "failed")
+        reply = self._offline(case, offline, "failed")
         reply.problems = problems
         return reply
+
+    def _too_late(self, case: Case) -> bool:
+        return case.deadline is not None and time.monotonic() > case.deadline - self.deadline_reserve
 
     def _call(self, case: Case, shown: Shown) -> Reply:
         """One model call; streamed when someone listens and the model can stream (beam search cannot)."""
@@ -136,15 +163,14 @@ class GuardedEngine(Engine):
         raw = ""
         for piece in stream(case):
             raw += piece
-            ready = releasable(raw)
+            ready = releasable(raw, reasoning=getattr(self.model, "reasoning", True))
             # Only text that passes the check is sent; the rest waits for the end (and the full check).
             if len(ready) > len(shown.text) and check_reply(Reply(text=ready), case).ok:
                 shown.catch_up(ready)
         return self.model.reply_for(case, raw)  # type: ignore[attr-defined]
 
-    def _fallback(self, case: Case, rung: str, check: str) -> Reply:
-        reply = self.fallback.answer(case)
-        reply.rung = rung
+    def _offline(self, case: Case, reply: Reply, check: str) -> Reply:
+        reply.rung = "offline"
         reply.check = check
         if case.on_text is not None:
             case.on_text(reply.text, False)
@@ -153,6 +179,15 @@ class GuardedEngine(Engine):
     def _observe(self, seconds: float) -> None:
         with self._lock:
             self.recent_seconds = seconds if not self.recent_seconds else 0.8 * self.recent_seconds + 0.2 * seconds
+
+
+def _keep_handover(reply: Reply, offline: Reply, *, zh: bool) -> None:
+    """A hand-over the knowledge base prescribes for this case stands, whatever the model wrote."""
+    if not (offline.escalate and offline.team):
+        return  # the offline engine's "nothing fits" hand-over is a default, not the business's rule
+    if not reply.escalate:
+        reply.text = reply.text.rstrip() + ("" if zh else " ") + handover_sentence(offline.team, zh)
+    reply.escalate, reply.team = True, reply.team or offline.team
 
 
 class Shown:
@@ -176,9 +211,10 @@ class Shown:
         self.text = ""
 
 
-def releasable(raw: str) -> str:
-    """The cleaned answer up to its last finished sentence; nothing while the model is still reasoning."""
-    if "<think>" in raw and "</think>" not in raw:
+def releasable(raw: str, *, reasoning: bool = True) -> str:
+    """The cleaned answer up to its last finished sentence; nothing while the model may still be reasoning
+    (a model that reasons may start without `<think>`, the chat template having opened it)."""
+    if reasoning and "</think>" not in raw:
         return ""
     text = clean_output(raw).text
     ends = [text.rfind(mark) for mark in "。！？!?\n"] + [m.end() - 1 for m in re.finditer(r"[.](?=\s)", text)]

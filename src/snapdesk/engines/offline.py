@@ -48,7 +48,7 @@ class OfflineEngine(Engine):
         used = chosen + companions[:1]
         team = next((h.passage.escalate_to for h in used if h.passage.escalate_to), None)
         parts = [_sentence(seen, zh), _sentence(related, zh)]
-        handover = _handover(team, zh) if team else ""
+        handover = handover_sentence(team, zh) if team else ""
         head = "".join(p for p in parts if p)
         budget = _ANSWER_BUDGET.get(case.language, 280) - len(head) - len(handover)
         remedy = _remedy(chosen[0].passage, max(budget, 60), zh)
@@ -165,7 +165,7 @@ def _end(text: str, zh: bool) -> str:
     return text if zh else text + " "
 
 
-def _handover(team: str, zh: bool) -> str:
+def handover_sentence(team: str, zh: bool) -> str:
     return (
         f"已为您转交{team}人工处理，请耐心等待。"
         if zh

@@ -32,6 +32,12 @@ class OpenAIEngine(Engine):
         self.entry = entry
         self.name = entry.name  # type: ignore[misc]  # an instance is named after its entry
         self.accepts_images = entry.accepts_images  # type: ignore[misc]
+        # Whether the model may write reasoning before its answer (GLM-4.xV does unless told not to): a stream
+        # then sends nothing until the reasoning has ended, since the chat template may open it unseen.
+        template = entry.extra_body.get("chat_template_kwargs") or {}
+        thinking = entry.extra_body.get("thinking") or {}
+        thinking_off = isinstance(thinking, dict) and thinking.get("type") == "disabled"
+        self.reasoning = not (template.get("enable_thinking") is False or thinking_off)
         api_key = os.environ.get(entry.api_key_env, "") if entry.api_key_env else ""
         # Retries are the guard's business (regenerate once, then the offline engine), not the client's.
         self.client = OpenAI(
@@ -65,12 +71,16 @@ class OpenAIEngine(Engine):
     def answer(self, case: Case) -> Reply:
         try:
             response = self.client.chat.completions.create(**self.request(case))
-            raw = response.choices[0].message.content if response.choices else None
+            choice = response.choices[0] if response.choices else None
+            raw = choice.message.content if choice is not None else None
         except Exception as error:  # the SDK's timeout/connection/status/decoding errors alike
             raise EngineUnavailableError(f"engine {self.name!r}: {type(error).__name__}: {error}") from error
         if not isinstance(raw, str):
             raise EngineUnavailableError(f"engine {self.name!r}: the response has no message content")
-        return self.reply_for(case, raw)
+        reply = self.reply_for(case, raw)
+        if choice.finish_reason == "length":  # cut off at max_tokens: not an answer to show as it is
+            reply.problems.append("truncated: the model ran out of tokens")
+        return reply
 
     def stream(self, case: Case) -> Iterator[str]:
         """The raw answer as the server streams it (reasoning and box tokens included: the caller cleans)."""

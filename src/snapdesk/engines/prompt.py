@@ -130,6 +130,8 @@ def clean_output(raw: str, *, width: int | None = None, height: int | None = Non
     mapped to pixels (the evidence the page draws), and dropped from the customer's text.
     """
     text = _THINK.sub("", raw)
+    if "<think>" in text:  # reasoning that never ended (out of tokens or time): it is not an answer
+        text = text[: text.index("<think>")]
     text = _TAGS.sub("", text)
     boxes = []
     for match in _BOX.finditer(text):

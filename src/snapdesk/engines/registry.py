@@ -38,4 +38,10 @@ def load_engine(name: str, *, entries: Sequence[EngineEntry] = (), **options: An
         known = ", ".join(sorted(engines)) or "none installed"
         raise UnknownEngineError(f"unknown engine {name!r} (known: {known})")
     engine_class = engines[name].load()
-    return engine_class(**options)
+    try:
+        return engine_class(**options)
+    except TypeError as error:  # a model engine named directly, without its [[engines]] entry
+        raise UnknownEngineError(
+            f"engine {name!r} needs an [[engines]] entry (base_url, model, ...) in the configuration; "
+            f"set engine to that entry's name: {error}"
+        ) from error

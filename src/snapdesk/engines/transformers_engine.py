@@ -113,7 +113,9 @@ class TransformersEngine(Engine):
             budget = self.entry.timeout_seconds
             if case.deadline is not None:
                 budget = min(budget, case.deadline - time.monotonic())
-            kwargs["max_time"] = max(0.1, budget)
+            if budget < 0.1:  # the wait for the lock used up the request's time: nothing worth generating
+                raise LocalModelError(f"engine {self.name!r}: no time left to generate")
+            kwargs["max_time"] = budget
             try:
                 with torch.inference_mode():
                     output = self.model.generate(**inputs, **kwargs)
@@ -123,7 +125,12 @@ class TransformersEngine(Engine):
                 ) from error
             new_tokens = output[0, inputs["input_ids"].shape[1] :]
             raw = self.processor.decode(new_tokens, skip_special_tokens=False)
-        return self.reply(case, raw)
+        reply = self.reply(case, raw)
+        eos = self.model.generation_config.eos_token_id
+        ends = {eos} if isinstance(eos, int) else set(eos or ())
+        if len(new_tokens) and int(new_tokens[-1]) not in ends:  # stopped by max_new_tokens or max_time
+            reply.problems.append("truncated: the model stopped before the end of its answer")
+        return reply
 
     def reply(self, case: Case, raw: str) -> Reply:
         """The decoded output as a Reply: end-of-turn and padding tokens dropped, the rest cleaned."""

@@ -168,10 +168,12 @@ class ChatService:
         digest = prepared.digest if prepared else known_digest
         if digest is None:  # a follow-up refers to the session's last image
             digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
-            data = await asyncio.to_thread(self.store.image_bytes, digest=digest) if digest else None
-            if data is not None:
-                prepared = await asyncio.to_thread(self.assistant.prepare, data)
-            # Else the file is on another replica's disk: its reading may still be in the shared cache.
+            # An engine that reads only the OCR answers from the cached reading: no decoding the stored file again.
+            if digest and (self.assistant.engine.accepts_images or not self.assistant.has_reading(digest)):
+                data = await asyncio.to_thread(self.store.image_bytes, digest=digest)
+                if data is not None:
+                    prepared = await asyncio.to_thread(self.assistant.prepare, data)
+                # Else the file is on another replica's disk: its reading may still be in the shared cache.
         key = cache_key(
             "answer",
             digest,

@@ -56,9 +56,10 @@ class Ladder:
             waiting, running = self.waiting, self.running
         if waiting >= self.queue_size:
             return "hold"
-        if model and waiting == 0:
+        busy, capacity = running + waiting, self.workers + self.model_slots
+        if model and busy < capacity:  # a thread is free (a task just submitted may not have started yet)
             # Beam search costs the model server several times greedy: only while it has room to spare.
-            return "best" if running < max(1, (self.workers + self.model_slots) // 2) else "greedy"
+            return "best" if busy < max(1, capacity // 2) else "greedy"
         if not has_image:
             return "full"  # text-only work is cheap at every level
         if waiting >= max(2, self.queue_size // 2):

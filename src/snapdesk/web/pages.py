@@ -30,7 +30,17 @@ CHAT_POLICY = (
 )
 
 
+# The console holds an admin key and shows customers' text and screenshots: nothing but its own files may run,
+# and nobody may frame it. Inline style attributes are allowed (the charts and the box overlay set positions).
+ADMIN_POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def _file(name: str, *, frame_anywhere: bool = False) -> FileResponse:
+    if "\x00" in name:  # a NUL cannot name a file (and resolve() would raise)
+        raise HTTPException(status_code=404, detail="Not Found")
     path = (STATIC / name).resolve()
     # resolve() then is_relative_to: "../" or a symlink cannot reach outside the static folder.
     if not path.is_relative_to(STATIC.resolve()) or not path.is_file() or path.suffix not in _TYPES:
@@ -52,7 +62,9 @@ def chat_page() -> FileResponse:
 
 @router.api_route("/admin", methods=["GET", "HEAD"])
 def admin_page() -> FileResponse:
-    return _file("admin.html")
+    response = _file("admin.html")
+    response.headers["Content-Security-Policy"] = ADMIN_POLICY
+    return response
 
 
 @router.api_route("/widget.js", methods=["GET", "HEAD"])

@@ -242,18 +242,30 @@ async def _live_chunks(
     live: LiveAnswer, completion_id: str, model: str, request: Request, question: str
 ) -> AsyncIterator[str]:
     yield _chunk(completion_id, model, {"role": "assistant"})
+    sent = ""  # what a plain OpenAI client has concatenated since the last withdrawal
     async for text, reset in live.pieces():
-        # A withdrawn answer (it failed the check part-way): plain OpenAI clients cannot take text back, so the
-        # chunk says so in SnapDesk's own field; the replacement follows, and the final chunk has the whole answer.
-        more = {"snapdesk": {"reset": True}} if reset else {}
-        yield _chunk(completion_id, model, {"content": text}, **more)
+        if reset:
+            # Plain OpenAI clients cannot take text back. What was sent had passed the check sentence by
+            # sentence, so it may stand; the replacement follows as a new paragraph, and SnapDesk's own field
+            # tells clients that know it to clear what they show.
+            yield _chunk(completion_id, model, {"content": "\n\n" if sent else ""}, snapdesk={"reset": True})
+            sent = ""
+            continue
+        sent += text
+        yield _chunk(completion_id, model, {"content": text})
     try:
         result = await live.result()
     except SnapDeskError as error:
         yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}}, ensure_ascii=False)}\n\n"
         return
     request.state.log_fields = result.log_fields(question)
-    yield _chunk(completion_id, model, {}, "stop", snapdesk={**_extra(result), "answer": result.answer["text"]})
+    final = result.answer["text"]
+    if final != sent:
+        # The answer shown in the end (a replacement after a withdrawal, a holding reply): what was sent is
+        # already checked text, so the rest follows it as a new paragraph rather than being lost.
+        rest = final[len(sent) :] if final.startswith(sent) else ("\n\n" if sent else "") + final
+        yield _chunk(completion_id, model, {"content": rest})
+    yield _chunk(completion_id, model, {}, "stop", snapdesk={**_extra(result), "answer": final})
     yield "data: [DONE]\n\n"
 
 

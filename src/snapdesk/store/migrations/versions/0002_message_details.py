@@ -35,6 +35,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_feedback_created_at"), table_name="feedback")
     op.drop_index(op.f("ix_conversations_updated_at"), table_name="conversations")
     op.drop_index(op.f("ix_messages_created_at"), table_name="messages")
-    with op.batch_alter_table("messages") as batch:
-        for name in reversed(_COLUMNS):
-            batch.drop_column(name)
+    # Not batch mode: on SQLite it rebuilds the table, and with foreign keys on, dropping the old messages table
+    # cascades to feedback and hand-overs. ALTER TABLE ... DROP COLUMN (SQLite 3.35+) drops in place.
+    for name in reversed(_COLUMNS):
+        op.drop_column("messages", name)
