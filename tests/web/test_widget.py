@@ -45,6 +45,8 @@ def test_widget_on_a_foreign_page_opens_the_chat(
     page.get_by_role("button", name="Chat with support").click()
     assert launcher.get_attribute("aria-expanded") == "true"
     chat = page.frame_locator("#snapdesk-frame")
+    # The frame loads on first open: its form exists before its script has wired Enter to send.
+    chat.locator("body[data-ready=true]").wait_for(state="attached")
     chat.get_by_label("Your question").fill("退款多久能到账？")
     chat.get_by_label("Your question").press("Enter")
     chat.locator(".msg.bot .rate").wait_for(timeout=60_000)

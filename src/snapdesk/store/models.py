@@ -106,7 +106,7 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # charts bucket by it
 
     def as_dict(self) -> dict[str, Any]:
-        """What the API says of a message (the console adds timings, fields and passages)."""
+        """What the API says of a message (the console adds timings and passages)."""
         return {
             "id": self.id,
             "role": self.role,
@@ -119,6 +119,7 @@ class Message(Base):
             "cached": self.cached,
             "latency_ms": self.latency_ms,
             "evidence": self.evidence,
+            "fields": self.fields,  # masked; the chat page rebuilds its "what I saw" line from them after a reload
             "status": self.status,
             "error_code": self.error_code,
             "created_at": self.created_at,

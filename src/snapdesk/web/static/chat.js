@@ -298,3 +298,4 @@ if (new URLSearchParams(location.search).has("embed")) document.body.classList.a
 translatePage();
 wire();
 restore();
+document.body.dataset.ready = "true"; // handlers are attached: what an embedding page (or a test) can wait for
