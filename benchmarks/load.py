@@ -1011,11 +1011,9 @@ def report(run: dict[str, Any]) -> str:
     add(
         f"- At {top.clients} clients the server used {top.cpu.server_cores:.2f} cores and other processes "
         f"{top.cpu.others_share:.1%} of the machine, while {non_ocr} of the level's {len(top.recs)} requests "
-        "got no OCR answer (text, hold or none). Each of those was still uploaded and decoded, and a session and "
-        "the customer's message written to SQLite: `ChatService.chat` decodes an upload whose bytes it does not "
-        "remember before the ladder picks the rung, and server A's one-entry cache remembers at most one. "
-        "That work shares the two cores with OCR, which is a likely reason why the OCR rate there falls below "
-        "the lower levels'."
+        "got no OCR answer (text, hold or none). Each of those was still uploaded and parsed, and a session and "
+        "the customer's message written to SQLite; a holding reply chosen on arrival skips decoding the upload, "
+        "a `text` answer decodes it (its digest keys the answer cache). That work shares the two cores with OCR."
     )
     add(
         "- The `text` rung answers from the knowledge base without reading the screenshot and the holding reply "

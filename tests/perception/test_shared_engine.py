@@ -104,3 +104,11 @@ def test_settings_running_at_once_keep_their_own_size(
     }
     assert heights == {full_thread: {960}, fast_thread: {736}}
     assert len(det_inputs) == 6
+
+
+def test_sessions_do_not_spin_wait() -> None:
+    """Spinning intra-op threads took the CPU that decoding and answering beside OCR need (see ocr.py)."""
+    engine, _ = ocr._engine(FULL)
+    for stage in (engine.text_det, engine.text_rec):
+        options = stage.session.session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
