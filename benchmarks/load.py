@@ -944,7 +944,8 @@ def report(run: dict[str, Any]) -> str:
             f"Growth from 100 to {tally.total} requests: {(rss_n - rss100) / 1024:+.0f} MiB. Readings at multiples "
             f"of {RSS_EVERY} were taken with {FILLER_CLIENTS} requests in flight. For comparison only: the first "
             "section's RSS target (< 700 MB) is stated for the pipeline in one process; this server process also "
-            "holds the fast rung's second OCR engine once that rung is used, the web stack, SQLite and the "
+            "holds the fast rung's own RapidOCR objects once that rung is used (the ONNX sessions are shared), "
+            "the web stack, SQLite and the "
             f"in-process cache (up to {run['settings'].cache_max_entries} answers and readings)."
         )
         add("")
@@ -985,8 +986,8 @@ def report(run: dict[str, Any]) -> str:
             else ""
         )
         + (
-            f" The fast rung was first used at request {tally.first_fast}; its OCR engine loads then, which is part "
-            "of the memory growth after that point."
+            f" The fast rung was first used at request {tally.first_fast}; its RapidOCR objects (sharing the loaded "
+            "sessions) and its first working buffers at the smaller size are made then."
             if tally.first_fast
             else ""
         )
