@@ -125,3 +125,33 @@ def test_config_masks_passwords_in_urls() -> None:
     result = subprocess.run([*SNAPDESK, "config"], capture_output=True, env=env, timeout=60)
     assert result.returncode == 0
     assert "s3cret" not in result.stdout.decode() and "shop:****@db" in result.stdout.decode()
+
+
+def test_serve_names_its_pages_and_opens_the_chat_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import typer
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from snapdesk import cli
+
+    opened: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    monkeypatch.setattr(typer, "launch", lambda url, **_: opened.append(url))
+
+    class AtOnce:  # the timer fires at once here: the stubbed server returns immediately
+        def __init__(self, _delay: float, function: object, args: tuple[object, ...] = ()) -> None:
+            self.run = lambda: function(*args)  # type: ignore[operator]
+
+        def start(self) -> None:
+            self.run()
+
+    monkeypatch.setattr(threading, "Timer", AtOnce)
+    monkeypatch.setenv("SNAPDESK_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(cli.app, ["serve", "--port", "8123", "--open"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "chat page http://127.0.0.1:8123/" in result.output and "console http://127.0.0.1:8123/admin" in result.output
+    )
+    assert opened == ["http://127.0.0.1:8123/"]

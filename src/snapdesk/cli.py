@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -213,8 +214,11 @@ def _store() -> Any:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: SNAPDESK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: SNAPDESK_PORT).")] = None,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the chat page in this machine's browser once listening.")
+    ] = False,
 ) -> None:
-    """Run the HTTP service (/chat, /v1/chat/completions, sessions, metrics)."""
+    """Run the HTTP service (/chat, /v1/chat/completions, sessions, metrics) and its pages (/, /admin)."""
     import uvicorn
 
     from .config import Settings
@@ -236,12 +240,15 @@ def serve(
             "[bold yellow]WARNING: no API key configured — only callers on this machine are served. "
             "Create one with `snapdesk keys create NAME`.[/bold yellow]"
         )
+    base = f"http://{settings.host}:{settings.port}"
     err.print(
-        f"SnapDesk listening on http://{settings.host}:{settings.port} "
+        f"SnapDesk listening on {base} — chat page {base}/, console {base}/admin "
         f"(database: {'PostgreSQL' if settings.database_url else 'SQLite'}, "
         f"cache: {'Redis' if settings.redis_url else 'in process'}, engine: {settings.engine})",
         highlight=False,
     )
+    if open_page:  # after a moment: uvicorn loads the OCR models before it accepts connections
+        threading.Timer(2.0, typer.launch, args=(f"{base}/",)).start()
     # The holding reply says Retry-After: 5, uvicorn's default keep-alive is also 5 s: a client that waits as asked
     # would find its connection closed (or racing the close). 15 s keeps it open for the retry.
     uvicorn.run(
