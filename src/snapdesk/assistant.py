@@ -206,7 +206,7 @@ class Assistant:
             escalate=reply.escalate,
             team=reply.team,
             language=language,
-            evidence=_evidence(perception, reply.text),
+            evidence=_evidence(perception, reply.text, pointed=reply.boxes),
             passages=[
                 {
                     "id": h.passage.id,
@@ -294,8 +294,11 @@ def _ms(mark: float) -> float:
     return round((time.perf_counter() - mark) * 1000, 2)
 
 
-def _evidence(perception: Perception | None, answer: str) -> list[dict[str, Any]]:
-    """The OCR lines the answer quotes or rests on, with their boxes and cues."""
+def _evidence(
+    perception: Perception | None, answer: str, *, pointed: Sequence[tuple[int, int, int, int]] = ()
+) -> list[dict[str, Any]]:
+    """The OCR lines the answer quotes or rests on, with their boxes and cues; with a model's boxes
+    (`pointed`, in image pixels), also the lines inside the regions it pointed at."""
     if perception is None:
         return []
     out = []
@@ -304,7 +307,9 @@ def _evidence(perception: Perception | None, answer: str) -> list[dict[str, Any]
         if looks_like_instruction(text):
             continue  # data the answer refused to act on is not what it rests on
         in_top_bar = line.box[3] < perception.height * 0.09
-        if (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4 and not in_top_bar):
+        x, y = (line.box[0] + line.box[2]) / 2, (line.box[1] + line.box[3]) / 2
+        pointed_at = any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in pointed)
+        if pointed_at or (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4 and not in_top_bar):
             item = line.evidence()
             item["text"] = mask_pii(text)
             out.append(item)

@@ -285,3 +285,18 @@ def test_unfinished_output_is_not_shown(assistant, screens, vllm, output) -> Non
 
 def grounded_text() -> str:
     return "截图显示支付失败，错误码 PAY-1106。请不要反复付款。\n转人工：支付风控组"
+
+
+def test_lines_the_model_points_at_become_evidence(assistant, screens, vllm) -> None:
+    perception = screens.perception("payment_risk")
+    label = next(line for line in perception.lines if line.text == "需支付")
+    grid = [
+        round(v * 1000 / size) for v, size in zip(label.box, (perception.width, perception.height) * 2, strict=True)
+    ]
+    box = f"<|begin_of_box|>[[{grid[0] - 2},{grid[1] - 2},{grid[2] + 2},{grid[3] + 2}]]<|end_of_box|>"
+    vllm.default = Answer(f"截图显示支付失败，错误码 PAY-1106。{box}")
+    result = with_model(assistant, vllm).generate(text=QUESTION, image=screens.png("payment_risk"))
+    assert result.check == "pass" and "[[" not in result.text
+    (x0, y0, x1, y1) = result.boxes[0]
+    assert x0 <= label.box[0] and y0 <= label.box[1] and x1 >= label.box[2] and y1 >= label.box[3]
+    assert "需支付" in [item["text"] for item in result.evidence]  # neither quoted nor salient: pointed at
