@@ -1,5 +1,6 @@
 // Charts over time from GET /admin/stats, drawn as inline SVG by one small function (no chart library).
 import { api, el, svg } from "./admin-dom.js";
+import { named, t } from "./admin-i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#1c64d8", "#e8590c", "#15803d", "#9333ea", "#b91c1c", "#0e7490"];
@@ -72,30 +73,35 @@ export async function showCharts() {
   const labels = b.map((x) => x.start);
   const stages = Object.keys(stats.totals.latency_ms);
   const stage = stages.includes(form.stage.value) ? form.stage.value : "request";
-  form.stage.replaceChildren(...["request", ...stages.filter((s) => s !== "request")].map((s) => el("option", { value: s }, s)));
+  form.stage.replaceChildren(...["request", ...stages.filter((s) => s !== "request")].map((s) => el("option", { value: s }, named("stage", s))));
   form.stage.value = stage;
   const tiers = Object.keys(stats.totals.tiers);
-  const t = stats.totals;
-  $("chart-totals").textContent =
-    `${t.requests} requests (${t.failed} failed), ${t.answers} answers, cache hit rate ` +
-    `${t.cache_hit_rate === null ? "–" : Math.round(t.cache_hit_rate * 100) + "%"}, ` +
-    `${t.escalations} hand-overs, feedback ${t.feedback.up ?? 0} up / ${t.feedback.down ?? 0} down`;
+  const total = stats.totals;
+  $("chart-totals").textContent = t("totals", {
+    requests: total.requests,
+    failed: total.failed,
+    answers: total.answers,
+    rate: total.cache_hit_rate === null ? "–" : Math.round(total.cache_hit_rate * 100) + "%",
+    escalations: total.escalations,
+    up: total.feedback.up ?? 0,
+    down: total.feedback.down ?? 0,
+  });
   const latency = (q) => b.map((x) => x.latency_ms[stage]?.[q] ?? null);
   $("chart-grid").replaceChildren(
-    lineChart("Requests", labels, [
-      { name: "requests", values: b.map((x) => x.requests) },
-      { name: "failed", values: b.map((x) => x.failed), color: COLORS[4] },
+    lineChart(t("chartRequests"), labels, [
+      { name: t("seriesRequests"), values: b.map((x) => x.requests) },
+      { name: t("seriesFailed"), values: b.map((x) => x.failed), color: COLORS[4] },
     ]),
-    lineChart(`Latency: ${stage} (ms)`, labels, [
+    lineChart(t("chartLatency", { stage: named("stage", stage) }), labels, [
       { name: "p50", values: latency("p50") },
       { name: "p95", values: latency("p95"), color: COLORS[1] },
     ], { unit: "" }),
-    lineChart("Cache hit rate", labels, [{ name: "answers from cache", values: b.map((x) => x.cache_hit_rate) }], { percent: true }),
-    lineChart("Tiers", labels, tiers.map((tier) => ({ name: tier, values: b.map((x) => x.tiers[tier] ?? 0) }))),
-    lineChart("Escalation rate", labels, [{ name: "handed over", values: b.map((x) => x.escalation_rate), color: COLORS[1] }], { percent: true }),
-    lineChart("Feedback", labels, [
-      { name: "thumbs-up", values: b.map((x) => x.feedback.up ?? 0), color: COLORS[2] },
-      { name: "thumbs-down", values: b.map((x) => x.feedback.down ?? 0), color: COLORS[4] },
+    lineChart(t("chartCache"), labels, [{ name: t("seriesCache"), values: b.map((x) => x.cache_hit_rate) }], { percent: true }),
+    lineChart(t("chartTiers"), labels, tiers.map((tier) => ({ name: named("tier", tier), values: b.map((x) => x.tiers[tier] ?? 0) }))),
+    lineChart(t("chartEscalation"), labels, [{ name: t("handedOver"), values: b.map((x) => x.escalation_rate), color: COLORS[1] }], { percent: true }),
+    lineChart(t("chartFeedback"), labels, [
+      { name: t("thumbsUp"), values: b.map((x) => x.feedback.up ?? 0), color: COLORS[2] },
+      { name: t("thumbsDown"), values: b.map((x) => x.feedback.down ?? 0), color: COLORS[4] },
     ]),
   );
 }

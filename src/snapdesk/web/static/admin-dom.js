@@ -1,5 +1,7 @@
 // Shared by the console's modules: building DOM from data (text only, never HTML), the admin API, screenshots.
 // Everything a screenshot or a customer wrote is untrusted: it reaches the page through text nodes alone.
+import { errorText, named, t } from "./admin-i18n.js";
+
 const BASE = new URL("../", import.meta.url);
 const KEY = "snapdesk.admin.key";
 const SVG = "http://www.w3.org/2000/svg";
@@ -81,7 +83,7 @@ export function imageURL(digest) {
 
 // A screenshot with its OCR boxes drawn over it. The SVG's viewBox is the image's own pixel grid, so boxes in
 // original-image pixels land in place at whatever size the page shows the picture.
-export function screenshot(source, lines, label = "Screenshot") {
+export function screenshot(source, lines, label = t("screenshot")) {
   const img = el("img", { alt: label });
   const overlay = svg("svg", { preserveAspectRatio: "none", "aria-hidden": "true" });
   const figure = el("figure", { class: "shot" }, img, overlay);
@@ -99,7 +101,7 @@ export function screenshot(source, lines, label = "Screenshot") {
   }
   const show = (url) => { img.src = url; };
   if (source instanceof Promise) {
-    source.then(show, (error) => figure.replaceWith(el("p", { class: "error" }, `Screenshot unavailable: ${error.message}`)));
+    source.then(show, (error) => figure.replaceWith(el("p", { class: "error" }, t("screenshotUnavailable", { message: errorText(error) }))));
   } else {
     show(source);
   }
@@ -115,7 +117,7 @@ export function when(iso) {
 // A definition list of an object's entries; values that are objects are shown as indented JSON text.
 export function keyValues(object, className = "kv") {
   const entries = Object.entries(object || {}).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length));
-  if (!entries.length) return el("p", { class: "muted" }, "none");
+  if (!entries.length) return el("p", { class: "muted" }, t("none"));
   return el(
     "dl",
     { class: className },
@@ -124,14 +126,14 @@ export function keyValues(object, className = "kv") {
 }
 
 export function passageList(passages) {
-  if (!passages || !passages.length) return el("p", { class: "muted" }, "no passage");
+  if (!passages || !passages.length) return el("p", { class: "muted" }, t("noPassage"));
   return el(
     "ol",
     { class: "passages" },
     passages.map((p) =>
       el("li", {},
-        el("strong", {}, `${p.article || ""} › ${p.heading || "(intro)"}`), " ",
-        p.score !== undefined ? el("span", { class: "score" }, `score ${p.score}`) : null,
+        el("strong", {}, `${p.article || ""} › ${p.heading || t("intro")}`), " ",
+        p.score !== undefined ? el("span", { class: "score" }, t("score", { score: p.score })) : null,
         p.escalate_to ? el("span", { class: "badge escalated" }, `→ ${p.escalate_to}`) : null,
         p.text ? el("div", { class: "muted" }, p.text) : null),
     ),
@@ -140,13 +142,13 @@ export function passageList(passages) {
 
 export function timingBars(timings) {
   const stages = Object.entries(timings || {}).filter(([k, v]) => k.endsWith("_ms") && typeof v === "number");
-  if (!stages.length) return el("p", { class: "muted" }, "no timings");
+  if (!stages.length) return el("p", { class: "muted" }, t("noTimings"));
   const longest = Math.max(...stages.map(([, v]) => v), 1);
   return el(
     "div",
     { class: "bars" },
     stages.map(([k, v]) => [
-      el("span", {}, k.replace(/_ms$/, "")),
+      el("span", {}, named("stage", k.replace(/_ms$/, ""))),
       el("div", { class: "bar", style: `width:${(100 * v) / longest}%` }),
       el("span", { class: "score" }, `${v.toFixed(1)} ms`),
     ]),

@@ -3,6 +3,7 @@
 import { adminKey, api, ApiError, el, imageURL, keyValues, passageList, screenshot, timingBars, when } from "./admin-dom.js";
 import { showCharts } from "./admin-charts.js";
 import { setUpTry, showKnowledgeBase } from "./admin-kb.js";
+import { errorText, named, t, translatePage } from "./admin-i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const tabs = { conversations: showConversations, handovers: showHandovers, charts: showCharts, kb: showKnowledgeBase, try: () => {} };
@@ -34,11 +35,11 @@ function failed(error) {
   if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
     adminKey.clear();
     signedIn(false);
-    $("login-error").textContent = error.message;
+    $("login-error").textContent = errorText(error);
     return;
   }
   const section = $(current);
-  section.prepend(el("p", { class: "error", role: "alert" }, error.message));
+  section.prepend(el("p", { class: "error", role: "alert" }, errorText(error)));
 }
 
 $("login").addEventListener("submit", async (event) => {
@@ -52,7 +53,7 @@ $("login").addEventListener("submit", async (event) => {
     await open(current);
   } catch (error) {
     adminKey.clear();
-    $("login-error").textContent = error.message;
+    $("login-error").textContent = errorText(error);
   }
 });
 
@@ -78,22 +79,22 @@ async function showConversations() {
   const { conversations, intents } = await api(`admin/conversations?${params}`);
   const select = $("filters").elements.intent;
   const chosen = select.value;
-  select.replaceChildren(el("option", { value: "" }, "any"), ...intents.map((i) => el("option", { value: i }, i)));
+  select.replaceChildren(el("option", { value: "" }, t("any")), ...intents.map((i) => el("option", { value: i }, named("intent", i))));
   select.value = chosen;
   const rows = $("conversation-rows");
   rows.replaceChildren();
-  if (!conversations.length) rows.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No conversation matches.")));
+  if (!conversations.length) rows.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("noMatch"))));
   for (const c of conversations) {
     const row = el(
       "tr",
       { dataset: { id: c.id }, tabindex: 0, onclick: () => showConversation(c.id, row).catch(failed) },
       el("td", {}, when(c.updated_at), el("div", { class: "muted owner", title: c.owner }, c.owner)),
-      el("td", {}, c.first_question, c.screenshots ? el("span", { class: "badge" }, `${c.screenshots} screenshot(s)`) : null),
-      el("td", {}, c.intents.join(", ")),
-      el("td", {}, c.tiers.join(", ")),
+      el("td", {}, c.first_question, c.screenshots ? el("span", { class: "badge" }, t("screenshots", { n: c.screenshots })) : null),
+      el("td", {}, c.intents.map((i) => named("intent", i)).join(", ")),
+      el("td", {}, c.tiers.map((x) => named("tier", x)).join(", ")),
       el("td", {},
-        c.escalated ? el("span", { class: "badge escalated" }, "handed over") : null,
-        c.negative_feedback ? el("span", { class: "badge down" }, `thumbs-down ×${c.negative_feedback}`) : null),
+        c.escalated ? el("span", { class: "badge escalated" }, t("handedOver")) : null,
+        c.negative_feedback ? el("span", { class: "badge down" }, t("thumbsDownCount", { n: c.negative_feedback })) : null),
     );
     row.addEventListener("keydown", (e) => e.key === "Enter" && row.click());
     rows.append(row);
@@ -107,8 +108,8 @@ async function showConversation(id, row) {
   const panel = $("conversation");
   panel.hidden = false;
   panel.replaceChildren(
-    el("h2", {}, "Conversation"),
-    el("p", { class: "muted" }, `${view.id} · ${view.owner} · started ${when(view.created_at)}`),
+    el("h2", {}, t("conversation")),
+    el("p", { class: "muted" }, `${view.id} · ${view.owner} · ${t("started", { time: when(view.created_at) })}`),
   );
   const messages = view.messages;
   messages.forEach((m, i) => {
@@ -116,17 +117,17 @@ async function showConversation(id, row) {
     const answer = messages.slice(i + 1).find((n) => n.role === "assistant");
     panel.append(m.role === "user" ? question(m, answer) : reply(m));
   });
-  for (const h of view.handovers) panel.append(el("div", { class: "card" }, el("h3", {}, `Hand-over to ${h.team || "default team"}`), handoverSummary(h)));
+  for (const h of view.handovers) panel.append(el("div", { class: "card" }, el("h3", {}, t("handoverTo", { team: h.team || t("defaultTeam") })), handoverSummary(h)));
 }
 
 function question(m, answer) {
   return el(
     "section",
     { class: "message user" },
-    el("span", { class: "who" }, "Customer"), el("span", { class: "muted" }, when(m.created_at)),
+    el("span", { class: "who" }, t("customer")), el("span", { class: "muted" }, when(m.created_at)),
     m.status !== "ok" ? el("span", { class: "badge down" }, `${m.status}${m.error_code ? `: ${m.error_code}` : ""}`) : null,
     el("p", { class: "text" }, m.text),
-    m.image_digest ? screenshot(imageURL(m.image_digest), answer?.evidence || [], "Customer screenshot") : null,
+    m.image_digest ? screenshot(imageURL(m.image_digest), answer?.evidence || [], t("customerShot")) : null,
   );
 }
 
@@ -135,18 +136,19 @@ function reply(m) {
     "section",
     { class: "message assistant" },
     el("span", { class: "who" }, "SnapDesk"), el("span", { class: "muted" }, when(m.created_at)), " ",
-    el("span", { class: "badge" }, m.intent || "?"), el("span", { class: "badge" }, m.tier || "?"),
-    m.cached ? el("span", { class: "badge" }, "cached") : null,
-    m.escalate ? el("span", { class: "badge escalated" }, `handed over → ${m.team || "default"}`) : null,
-    m.feedback.map((f) => el("span", { class: `badge ${f.rating}`, title: f.comment || "" }, f.rating === "down" ? "thumbs-down" : "thumbs-up", f.comment ? ` ${f.comment}` : "")),
+    el("span", { class: "badge", title: m.intent || "" }, named("intent", m.intent || "?")),
+    el("span", { class: "badge", title: m.tier || "" }, named("tier", m.tier || "?")),
+    m.cached ? el("span", { class: "badge" }, t("cached")) : null,
+    m.escalate ? el("span", { class: "badge escalated" }, t("handedOverTo", { team: m.team || t("defaultShort") })) : null,
+    m.feedback.map((f) => el("span", { class: `badge ${f.rating}`, title: f.comment || "" }, t(f.rating === "down" ? "thumbsDown" : "thumbsUp"), f.comment ? ` ${f.comment}` : "")),
     el("p", { class: "text" }, m.text),
-    el("h3", {}, "Evidence (OCR lines)"),
+    el("h3", {}, t("evidence")),
     m.evidence.length
       ? el("ul", {}, m.evidence.map((e) => el("li", {}, e.text, (e.cues || []).map((c) => el("span", { class: "badge" }, c)))))
-      : el("p", { class: "muted" }, "none"),
-    el("h3", {}, "Fields"), keyValues(m.fields),
-    el("h3", {}, "Passages consulted"), passageList(m.passages),
-    el("h3", {}, `Timings (request ${m.latency_ms ?? "?"} ms)`), timingBars(m.timings),
+      : el("p", { class: "muted" }, t("none")),
+    el("h3", {}, t("fields")), keyValues(m.fields),
+    el("h3", {}, t("passagesConsulted")), passageList(m.passages),
+    el("h3", {}, t("timingsOf", { ms: m.latency_ms ?? "?" })), timingBars(m.timings),
   );
 }
 
@@ -157,14 +159,14 @@ function handoverSummary(h) {
   return el(
     "div",
     {},
-    el("p", { class: "muted" }, `${when(h.created_at)} · intent ${s.intent || "?"} · attempts ${h.attempts}`,
-      h.last_error ? ` · last error: ${h.last_error}` : ""),
+    el("p", { class: "muted" }, t("handoverLine", { time: when(h.created_at), intent: named("intent", s.intent || "?"), attempts: h.attempts }),
+      h.last_error ? t("lastError", { error: h.last_error }) : ""),
     el("p", { class: "text" }, s.answer || ""),
-    el("h3", {}, "Fields"), keyValues(s.fields),
-    el("h3", {}, "On the screenshot"),
-    (s.evidence || []).length ? el("ul", {}, s.evidence.map((t) => el("li", {}, t))) : el("p", { class: "muted" }, "none"),
-    el("h3", {}, "Passages"),
-    (s.passages || []).length ? el("ul", {}, s.passages.map((p) => el("li", {}, p))) : el("p", { class: "muted" }, "none"),
+    el("h3", {}, t("fields")), keyValues(s.fields),
+    el("h3", {}, t("onScreenshot")),
+    (s.evidence || []).length ? el("ul", {}, s.evidence.map((e) => el("li", {}, e))) : el("p", { class: "muted" }, t("none")),
+    el("h3", {}, t("passages")),
+    (s.passages || []).length ? el("ul", {}, s.passages.map((p) => el("li", {}, p))) : el("p", { class: "muted" }, t("none")),
   );
 }
 
@@ -172,13 +174,13 @@ async function showHandovers() {
   const { handovers } = await api("admin/handovers?limit=200");
   const list = $("handover-list");
   list.replaceChildren();
-  if (!handovers.length) list.append(el("li", { class: "muted" }, "The queue is empty."));
+  if (!handovers.length) list.append(el("li", { class: "muted" }, t("queueEmpty")));
   for (const h of handovers) {
     list.append(
       el("li", { class: "handover" },
         el("div", { class: "row-between" },
-          el("h2", {}, h.team || "default team"),
-          el("button", { type: "button", onclick: () => openConversation(h.conversation_id) }, "Open conversation")),
+          el("h2", {}, h.team || t("defaultTeam")),
+          el("button", { type: "button", onclick: () => openConversation(h.conversation_id) }, t("openConversation"))),
         handoverSummary(h)),
     );
   }
@@ -190,6 +192,8 @@ async function openConversation(id) {
   await showConversation(id, row).catch(failed);
 }
 
+translatePage();
+for (const option of $("filters").elements.tier.options) if (option.value) option.textContent = named("tier", option.value);
 setUpTry(failed);
 signedIn(Boolean(adminKey.get()));
 if (adminKey.get()) open(current);

@@ -72,17 +72,24 @@ const STRINGS = {
 
 export const lang = (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
 
-export function t(key, values = {}) {
-  const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+// A t() over a table of {en: {...}, zh: {...}}: the page's language, else English, else the key; {name} fills in.
+// The console (admin-i18n.js) makes its own from its strings.
+export function translator(strings) {
+  return (key, values = {}) => {
+    const text = strings[lang][key] ?? strings.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+  };
 }
 
+export const t = translator(STRINGS);
+
 // Static markup names its strings: data-i18n (text), data-i18n-placeholder, data-i18n-label (aria-label), data-i18n-alt.
-export function translatePage(root = document) {
+// `tr` is the page's own t (the chat page's by default); its "title" key names the document.
+export function translatePage(root = document, tr = t) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
-  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
-  for (const el of root.querySelectorAll("[data-i18n-alt]")) el.alt = t(el.dataset.i18nAlt);
-  document.title = t("title");
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = tr(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = tr(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", tr(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll("[data-i18n-alt]")) el.alt = tr(el.dataset.i18nAlt);
+  document.title = tr("title");
 }
