@@ -236,7 +236,7 @@ class Assistant:
 
     def has_reading(self, digest: str) -> bool:
         """Whether the perception cache holds a reading of this screenshot (a follow-up needs no decoding)."""
-        return self._cached_perception(digest, {}) is not None
+        return self._cached_reading(digest) is not None
 
     def check_question(self, text: str) -> str:
         return self._question(text)
@@ -264,17 +264,24 @@ class Assistant:
                 self._moderated.pop(next(iter(self._moderated)))
         return prepared
 
-    def _cached_perception(self, digest: str, timings: dict[str, float]) -> Perception | None:
+    def _cached_reading(self, digest: str) -> bytes | None:
+        """The cached reading of a screenshot, serialised (parsing it costs time; `has_reading` needs none)."""
         if self.perception_cache is None:
             return None
         # A reading at the full working size serves a cheaper rung too: it is at least as good.
         for settings in (self.ocr, *self.also_read_by):
             cached = self.perception_cache.get(cache_key("perception", digest, asdict(settings)))
             if cached is not None:
-                timings["ocr_ms"] = 0.0
-                timings["perception_cached"] = 1.0
-                return perception_from_json(cached)
+                return cached
         return None
+
+    def _cached_perception(self, digest: str, timings: dict[str, float]) -> Perception | None:
+        cached = self._cached_reading(digest)
+        if cached is None:
+            return None
+        timings["ocr_ms"] = 0.0
+        timings["perception_cached"] = 1.0
+        return perception_from_json(cached)
 
     def _perceive(self, prepared: PreparedImage, timings: dict[str, float]) -> tuple[Perception, Fields]:
         key = cache_key("perception", prepared.digest, asdict(self.ocr))

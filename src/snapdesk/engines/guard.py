@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar
 
 from .base import Case, Engine, Reply
 from .check import check_reply
@@ -74,7 +73,7 @@ class CircuitBreaker:
 
 
 class GuardedEngine(Engine):
-    needs_network: ClassVar[bool] = False  # the wrapped engine's value is copied per instance below
+    """Capabilities and name are the wrapped model's, copied per instance."""
 
     def __init__(
         self,

@@ -11,13 +11,12 @@ import base64
 import io
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from PIL import Image
 
 from ..safety import mask_pii
 from .base import Case, Reply
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 MAX_OCR_LINES = 80  # a long log is cut: the model has the image too, and the tail rarely matters
 CUE_MARKS = {"warning": "警示条/warning banner", "red_text": "红字/red text", "dialog": "弹窗/dialog", "toast": "toast"}
@@ -103,9 +102,7 @@ def resized(image: Image.Image, max_side: int) -> Image.Image:
         return image
     scale = max_side / longest
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    from PIL import Image as PILImage
-
-    return image.resize(size, PILImage.Resampling.LANCZOS)
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def image_data_url(image: Image.Image, *, max_side: int) -> str:
