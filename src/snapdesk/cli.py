@@ -249,8 +249,8 @@ def serve(
     )
     if open_page:  # after a moment: uvicorn loads the OCR models before it accepts connections
         threading.Timer(2.0, typer.launch, args=(f"{base}/",)).start()
-    # The holding reply says Retry-After: 5, uvicorn's default keep-alive is also 5 s: a client that waits as asked
-    # would find its connection closed (or racing the close). 15 s keeps it open for the retry.
+    # The holding reply's Retry-After is at most 7 s and uvicorn's default keep-alive is 5 s: a client that waits as
+    # asked would find its connection closed (or racing the close). 15 s keeps it open for the retry.
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -163,7 +163,8 @@ def test_forced_overload_steps_down_to_the_holding_reply(
         files={"image": ("a.png", order_png, "image/png")},
         headers={"X-SnapDesk-Strict": "1"},
     )
-    assert strict.status_code == 503 and strict.headers["retry-after"]
+    # Retry-After spread over 3-7 s, so clients held in one burst do not all come back in the same second.
+    assert strict.status_code == 503 and 3 <= int(strict.headers["retry-after"]) <= 7
     assert 'snapdesk_tier_total{tier="hold"}' in client.get("/metrics").text
     # Shed before decoding: the question is recorded, the screenshot was neither read nor stored.
     messages = client.get(f"/sessions/{body['session_id']}").json()["messages"]

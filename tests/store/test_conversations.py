@@ -142,3 +142,39 @@ def test_failure_after_a_write_rolls_the_whole_transaction_back(store: Store) ->
         assert conn.scalar(select(Conversation.updated_at).where(Conversation.id == cid)) == updated_before
     conv = store.conversation(conversation_id=cid, owner="k")
     assert conv is not None and [m["text"] for m in conv["messages"]] == ["first"]
+
+
+def test_begin_turn_records_a_new_conversation_and_its_question_in_one_transaction(store: Store) -> None:
+    cid, qid = store.begin_turn(owner="key1", conversation_id=None, text="退款多久到账？", image_digest=DIGEST_A)
+    assert store.owns_conversation(conversation_id=cid, owner="key1")
+    assert not store.owns_conversation(conversation_id=cid, owner="key2")
+    [question] = store.conversation(conversation_id=cid, owner="key1")["messages"]
+    assert (question["id"], question["status"], question["image_digest"]) == (qid, "pending", DIGEST_A)
+    # In an existing conversation; an unknown one records nothing at all.
+    store.begin_turn(conversation_id=cid, text="还没到", status="failed", error_code="truncated_image")
+    assert store.conversation(conversation_id=cid, owner="key1")["messages"][1]["error_code"] == "truncated_image"
+    before = (_count(store, Conversation), _count(store, Message))
+    with pytest.raises(LookupError):
+        store.begin_turn(conversation_id="nope", text="x")
+    with pytest.raises(ValueError):
+        store.begin_turn(conversation_id=None, text="x")  # a new conversation needs its owner
+    assert (_count(store, Conversation), _count(store, Message)) == before
+
+
+def test_finish_turn_records_the_answer_and_settles_the_question_together(store: Store) -> None:
+    cid, qid = store.begin_turn(owner="key1", conversation_id=None, text="退款多久到账？")
+    answer = {"text": "1-3 个工作日", "intent": "refund", "escalate": False, "team": None, "tier": "full"}
+    aid = store.finish_turn(conversation_id=cid, question_id=qid, cached=False, latency_ms=3.0, evidence=[], **answer)
+    question, reply = store.conversation(conversation_id=cid, owner="key1")["messages"]
+    assert question["status"] == "ok"
+    assert (reply["id"], reply["role"], reply["text"]) == (aid, "assistant", "1-3 个工作日")
+    before = _count(store, Message)
+    with pytest.raises(LookupError):  # an unknown question: no answer recorded either
+        store.finish_turn(conversation_id=cid, question_id="nope", cached=False, evidence=[], **answer)
+    _, pending = store.begin_turn(conversation_id=cid, text="还有吗")
+    # An answer that cannot be written (evidence that is not JSON) leaves the question pending, not ok.
+    with pytest.raises((StatementError, TypeError)):
+        store.finish_turn(conversation_id=cid, question_id=pending, cached=False, evidence=[object()], **answer)
+    assert _count(store, Message) == before + 1
+    statuses = [m["status"] for m in store.conversation(conversation_id=cid, owner="key1")["messages"]]
+    assert statuses == ["ok", "ok", "pending"]

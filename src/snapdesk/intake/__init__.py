@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from snapdesk.intake.image import ImageSource, IntakeLimits, PreparedImage, load_image
+from snapdesk.intake.image import ImageSource, IntakeLimits, PreparedImage, check_encoded, load_image
 from snapdesk.intake.moderation import (
     ModerationVerdict,
     Moderator,
@@ -18,6 +18,7 @@ __all__ = [
     "Moderator",
     "NudeNetModerator",
     "PreparedImage",
+    "check_encoded",
     "load_image",
     "load_moderators",
     "moderate",

@@ -83,6 +83,13 @@ def load_image(source: ImageSource, *, limits: IntakeLimits = DEFAULT_LIMITS) ->
     return _prepare(image, fmt, len(data))
 
 
+def check_encoded(data: bytes, *, limits: IntakeLimits = DEFAULT_LIMITS) -> str:
+    """Every check that needs no decoding (size, format, pixel count from the header, the file's structure);
+    returns the format. For an upload kept unread under load: refused now for what can be seen without
+    decoding, decoded (and moderated) only when something reads it."""
+    return _probe(_read_source(data, limits), limits)
+
+
 def _read_source(source: str | os.PathLike[str] | bytes | BinaryIO, limits: IntakeLimits) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -111,11 +118,11 @@ def _read_source(source: str | os.PathLike[str] | bytes | BinaryIO, limits: Inta
     return data
 
 
-def _decode(data: bytes, limits: IntakeLimits) -> tuple[Image.Image, str]:
+def _probe(data: bytes, limits: IntakeLimits) -> str:
+    """Pass 1: the header only (Image.open is lazy), then verify() walks the structure (PNG CRCs, chunk order)."""
     unsupported = _sniff_unsupported(data)
     if unsupported:
         raise UnsupportedFormatError(f"{unsupported} files are not supported; send {_ALLOWED_HUMAN}")
-    # Pass 1: header only (Image.open is lazy), then verify() walks the structure (PNG CRCs, chunk order).
     try:
         with Image.open(io.BytesIO(data), formats=_ALLOWED_FORMATS) as probe:
             fmt = _check_format(probe.format)
@@ -127,6 +134,11 @@ def _decode(data: bytes, limits: IntakeLimits) -> tuple[Image.Image, str]:
         raise _unidentified_error(data, limits) from exc
     except _DECODE_ERRORS as exc:
         raise _corrupt_error(exc) from exc
+    return fmt
+
+
+def _decode(data: bytes, limits: IntakeLimits) -> tuple[Image.Image, str]:
+    fmt = _probe(data, limits)
     # Pass 2: verify() leaves the image unusable, so reopen and decode for real.
     try:
         with _StarvationTrackingBytesIO(data) as buffer:

@@ -16,7 +16,7 @@ from typing import Any
 from ..assistant import Answer, Assistant, HistoryTurn
 from ..engines.guard import GuardedEngine
 from ..errors import SnapDeskError
-from ..intake import PreparedImage
+from ..intake import PreparedImage, check_encoded
 from ..knowledge.text import detect_language
 from ..safety import mask_pii
 from .cache import Cache, cache_key, normalise_question
@@ -59,6 +59,23 @@ class ChatResult:
         }
 
 
+def _bytes_key(hex_digest: str) -> str:
+    """Where the cache maps an upload's bytes (sha256, hex) to the digest of its pixels."""
+    return cache_key("bytes", hex_digest)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """The turn being answered: its recorded question and what the answer needs from the request."""
+
+    conversation_id: str
+    question_id: str
+    question: str
+    started: float
+    history: list[HistoryTurn] | None
+    on_text: Callable[[str, bool], None] | None
+
+
 class ChatService:
     def __init__(
         self,
@@ -93,129 +110,142 @@ class ChatService:
         """One turn. `on_text` (streaming) receives checked answer text as a model writes it."""
         started = time.perf_counter()
         question = self.assistant.check_question(text)
-        conversation_id = await self._conversation(owner, session_id)
-        if self.ladder.choose(has_image=image is not None) == "hold":
+        masked = mask_pii(question)
+        conversation_id = await self._conversation(owner, session_id)  # None: a new conversation
+        arriving = self.ladder.choose(has_image=image is not None)
+        if arriving == "hold":
             # Shed before decoding: with the queue full, the holding reply costs one database write, not an
             # image decode and a stored file that would take CPU from the requests being answered.
-            message_id = await asyncio.to_thread(
-                self.store.add_user_message, conversation_id=conversation_id, text=mask_pii(question), image_digest=None
+            conversation_id, _ = await asyncio.to_thread(
+                self.store.begin_turn, owner=owner, conversation_id=conversation_id, text=masked, status="ok"
             )
-            await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="ok")
             return self._holding(conversation_id, question, started)
         prepared: PreparedImage | None = None
+        unread: str | None = None
         # The same upload again (a retry, a second question on it): its bytes name the pixel digest that
         # intake computed the first time, so an answer-cache hit needs no decoding at all.
-        bytes_key = cache_key("bytes", hashlib.sha256(image).hexdigest()) if image is not None else None
+        bytes_key = _bytes_key(hashlib.sha256(image).hexdigest()) if image is not None else None
         known = self.cache.get(bytes_key) if bytes_key else None
         known_digest = known.decode() if known else None
         try:
-            if image is not None and known_digest is None:
+            if image is not None and known_digest is None and arriving == "text":
+                # The text rung answers from the question alone, so under this load the upload is checked
+                # without decoding and kept unread (decoding costs the CPU that the queued OCR needs); a
+                # follow-up question, or an operator opening it, decodes and moderates it then.
+                unread = await asyncio.to_thread(self._keep_unread, image)
+            elif image is not None and known_digest is None:
                 prepared = await asyncio.to_thread(self.assistant.prepare, image)
                 await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=image)
                 self.cache.set(bytes_key, prepared.digest.encode(), ttl=self.cache_ttl)  # type: ignore[arg-type]
         except SnapDeskError as error:
             # Nothing is lost: the refused message is recorded with why.
-            message_id = await asyncio.to_thread(
-                self.store.add_user_message, conversation_id=conversation_id, text=mask_pii(question), image_digest=None
+            await asyncio.to_thread(
+                self.store.begin_turn,
+                owner=owner,
+                conversation_id=conversation_id,
+                text=masked,
+                status="failed",
+                error_code=error.code,
             )
-            await self._failed(message_id, error.code)
             self.metrics.refusals.labels(error.code).inc()
             raise
-        user_message = await asyncio.to_thread(
-            self.store.add_user_message,
+        new_conversation = conversation_id is None
+        conversation_id, question_id = await asyncio.to_thread(
+            self.store.begin_turn,
+            owner=owner,
             conversation_id=conversation_id,
-            text=mask_pii(question),
-            image_digest=prepared.digest if prepared else known_digest,
+            text=masked,
+            image_digest=prepared.digest if prepared else (known_digest or unread),
         )
+        if history is None and new_conversation:
+            history = []  # nothing before this turn: no need to ask the database
+        turn = _Turn(conversation_id, question_id, question, started, history, on_text)
         try:
-            result = await self._answer(
-                conversation_id, question, prepared, history, started, known_digest, image, on_text
-            )
+            return await self._answer(turn, prepared, known_digest, image, unread=unread is not None)
         except SnapDeskError as error:
-            await self._failed(user_message, error.code)
+            await self._failed(question_id, error.code)
             raise
         except Exception:
-            await self._failed(user_message, "internal_error")
+            await self._failed(question_id, "internal_error")
             raise
-        await asyncio.to_thread(self.store.complete_message, message_id=user_message, status="ok")
-        return result
+
+    def _keep_unread(self, data: bytes) -> str:
+        """Check an upload without decoding it and store it under the digest of its bytes."""
+        check_encoded(data, limits=self.assistant.limits)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        self.store.save_image(digest=digest, data=data)
+        return digest
 
     async def _failed(self, message_id: str, code: str) -> None:
         await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="failed", error_code=code)
 
-    async def _conversation(self, owner: str, session_id: str | None) -> str:
-        if session_id:
-            found = await asyncio.to_thread(self.store.conversation, conversation_id=session_id, owner=owner)
-            if found is None:  # missing and someone else's look the same from outside
-                raise SessionNotFoundError(f"no session {session_id}")
-            return session_id
-        return await asyncio.to_thread(self.store.create_conversation, owner=owner)
+    async def _conversation(self, owner: str, session_id: str | None) -> str | None:
+        if not session_id:
+            return None
+        if not await asyncio.to_thread(self.store.owns_conversation, conversation_id=session_id, owner=owner):
+            raise SessionNotFoundError(f"no session {session_id}")  # missing and someone else's look alike
+        return session_id
 
     async def _answer(
         self,
-        conversation_id: str,
-        question: str,
+        turn: _Turn,
         prepared: PreparedImage | None,
-        history: list[HistoryTurn] | None,
-        started: float,
         known_digest: str | None = None,
         image: bytes | None = None,
-        on_text: Callable[[str, bool], None] | None = None,
+        *,
+        unread: bool = False,
     ) -> ChatResult:
+        history = turn.history
         if history is None:
-            stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
-            history = [HistoryTurn(turn["role"], turn["text"]) for turn in stored[:-1]]  # the last is this turn
+            stored = await asyncio.to_thread(self.store.history, conversation_id=turn.conversation_id, limit=9)
+            history = [HistoryTurn(t["role"], t["text"]) for t in stored[:-1]]  # the last is this turn
         digest = prepared.digest if prepared else known_digest
-        if digest is None:  # a follow-up refers to the session's last image
-            digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
-            # An engine that reads only the OCR answers from the cached reading: no decoding the stored file again.
-            if digest and (self.assistant.engine.accepts_images or not self.assistant.has_reading(digest)):
-                data = await asyncio.to_thread(self.store.image_bytes, digest=digest)
-                if data is not None:
-                    prepared = await asyncio.to_thread(self.assistant.prepare, data)
-                # Else the file is on another replica's disk: its reading may still be in the shared cache.
+        if digest is None and not unread:  # a follow-up refers to the session's last image
+            digest, prepared = await self._last_image(turn.conversation_id)
         key = cache_key(
             "answer",
             digest,
-            normalise_question(question),
+            normalise_question(turn.question),
             self.assistant.knowledge.version,
             self.assistant.engine.name,
             str(self.assistant.ocr),
-            [turn.text for turn in history[-2:]],
+            [t.text for t in history[-2:]],
         )
-        cached = self.cache.get(key)
+        # An unread upload's answer depends on the screenshot nobody read: never one cached for the text alone.
+        cached = None if unread else self.cache.get(key)
         self.metrics.cache.labels("answer", "hit" if cached else "miss").inc()
         if cached is not None:
-            answer = json.loads(cached)
-            return await self._finish(conversation_id, answer, "cache", True, started)
-        if prepared is None and image is not None:  # known bytes, but no cached answer: read them after all
+            return await self._finish(turn, json.loads(cached), "cache", True)
+        if prepared is None and image is not None and not unread:  # known bytes, no cached answer: read them
             prepared = await asyncio.to_thread(self.assistant.prepare, image)
         model = isinstance(self.assistant.engine, GuardedEngine)
-        tier = self.ladder.choose(has_image=prepared is not None or digest is not None, model=model)
+        tier = self.ladder.choose(has_image=unread or prepared is not None or digest is not None, model=model)
+        if unread and tier != "hold":
+            tier = "text"  # the queue may have drained meanwhile, but nothing was decoded to read
         self.metrics.queue_depth.set(self.ladder.depth)
         if tier == "hold":
-            return self._holding(conversation_id, question, started)
+            return await self._held(turn)
         assistant = self.fast_assistant if tier == "fast" else self.assistant
-        image = None if tier == "text" else prepared
+        pixels = None if tier == "text" else prepared
         # Below the model's rungs the model is not called: its guard answers with the offline engine.
         effort = tier if tier in MODEL_RUNGS else "offline"
         deadline = time.monotonic() + self.ladder.deadline
 
         def work() -> Answer:
             return assistant.generate(
-                text=question,
-                image=image,
+                text=turn.question,
+                image=pixels,
                 history=history,
                 image_digest=digest if tier != "text" else None,
                 effort=effort,
                 deadline=deadline,
-                on_text=on_text,
+                on_text=turn.on_text,
             )
 
         try:
             result = await self.ladder.run(work)
         except Overloaded:
-            return self._holding(conversation_id, question, started)
+            return await self._held(turn)
         answer = result.to_dict()
         for stage, value in result.timings.items():
             if stage.endswith("_ms"):
@@ -229,15 +259,36 @@ class ChatService:
         # A fallback answer is not cached under the model's key: the next question gets the model again.
         if tier in ("full", "fast", *MODEL_RUNGS) and result.rung in (None, *MODEL_RUNGS):
             self.cache.set(key, json.dumps(answer, ensure_ascii=False, default=str).encode(), ttl=self.cache_ttl)
-        return await self._finish(conversation_id, answer, tier, False, started)
+        return await self._finish(turn, answer, tier, False)
 
-    async def _finish(
-        self, conversation_id: str, answer: dict[str, Any], tier: str, cached: bool, started: float
-    ) -> ChatResult:
-        latency = round((time.perf_counter() - started) * 1000, 2)
+    async def _last_image(self, conversation_id: str) -> tuple[str | None, PreparedImage | None]:
+        """The session's last screenshot for a follow-up: its digest, and its pixels when they must be read."""
+        digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
+        if digest and (read := self.cache.get(_bytes_key(digest.removeprefix("sha256:")))):
+            digest = read.decode()  # an upload kept unread that a follow-up has read since: its pixel digest
+        # An engine that reads only the OCR answers from the cached reading: no decoding the stored file again.
+        if not digest or (not self.assistant.engine.accepts_images and self.assistant.has_reading(digest)):
+            return digest, None
+        data = await asyncio.to_thread(self.store.image_bytes, digest=digest)
+        if data is None:  # the file is on another replica's disk: its reading may still be in the shared cache
+            return digest, None
+        try:
+            prepared = await asyncio.to_thread(self.assistant.prepare, data)
+        except SnapDeskError as error:
+            # Only an upload kept unread under load can fail here (the others passed intake when they came):
+            # the follow-up is answered without it rather than refused for a picture sent earlier.
+            self.metrics.refusals.labels(error.code).inc()
+            return None, None
+        self.cache.set(_bytes_key(hashlib.sha256(data).hexdigest()), prepared.digest.encode(), ttl=self.cache_ttl)
+        # An upload kept unread is stored under the digest of its bytes; its reading goes by its pixels.
+        return prepared.digest, prepared
+
+    async def _finish(self, turn: _Turn, answer: dict[str, Any], tier: str, cached: bool) -> ChatResult:
+        latency = round((time.perf_counter() - turn.started) * 1000, 2)
         message_id = await asyncio.to_thread(
-            self.store.add_assistant_message,
-            conversation_id=conversation_id,
+            self.store.finish_turn,
+            conversation_id=turn.conversation_id,
+            question_id=turn.question_id,
             text=answer["text"],
             intent=answer["intent"],
             escalate=answer["escalate"],
@@ -261,7 +312,7 @@ class ChatService:
             }
             await asyncio.to_thread(
                 self.store.add_handover,
-                conversation_id=conversation_id,
+                conversation_id=turn.conversation_id,
                 message_id=message_id,
                 team=answer["team"],
                 summary=summary,
@@ -269,7 +320,12 @@ class ChatService:
             if self.on_handover is not None:
                 self.on_handover()
         self.metrics.tiers.labels(tier).inc()
-        return ChatResult(conversation_id, message_id, answer, tier, cached, latency)
+        return ChatResult(turn.conversation_id, message_id, answer, tier, cached, latency)
+
+    async def _held(self, turn: _Turn) -> ChatResult:
+        """The holding reply for a question already recorded: the question is done with (ok), nothing answered."""
+        await asyncio.to_thread(self.store.complete_message, message_id=turn.question_id, status="ok")
+        return self._holding(turn.conversation_id, turn.question, turn.started)
 
     def _holding(self, conversation_id: str, question: str, started: float) -> ChatResult:
         language = detect_language(question)
@@ -287,4 +343,4 @@ class ChatService:
             "language": language,
         }
         latency = round((time.perf_counter() - started) * 1000, 2)
-        return ChatResult(conversation_id, None, answer, "hold", False, latency, retry_after=5)
+        return ChatResult(conversation_id, None, answer, "hold", False, latency, retry_after=self.ladder.retry_after())

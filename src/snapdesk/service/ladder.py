@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,12 @@ class Ladder:
         if waiting >= self.workers:
             return "fast"
         return "full"
+
+    @staticmethod
+    def retry_after() -> int:
+        """Seconds a held customer should wait before asking again: 5 on average, spread at random over 3 to 7
+        so that the clients held in one burst do not all come back in the same second to a full queue again."""
+        return random.randint(3, 7)
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run blocking work on the pool; raise Overloaded if it has not finished by the deadline."""

@@ -25,8 +25,10 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int = 5000) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """The Store's engine: pre-pinged connections (a restarted database is noticed), SQLite pragmas."""
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    """The Store's engine: pre-pinged connections to a server (a restarted database is noticed), SQLite pragmas.
+
+    A SQLite file has no connection to lose, so its connections are not pinged (a query saved per transaction)."""
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection))
     return engine

@@ -35,6 +35,22 @@ def _touch_conversation(s: Session, conversation_id: str) -> None:
     conversation.updated_at = utcnow()
 
 
+def _new_conversation(s: Session, owner: str) -> str:
+    conversation_id = new_id()
+    now = utcnow()
+    s.add(Conversation(id=conversation_id, owner=owner, created_at=now, updated_at=now))
+    s.flush()  # a message's foreign key may need the row in this same transaction
+    return conversation_id
+
+
+def _add_message(s: Session, conversation_id: str, **columns: Any) -> str:
+    """Add a message to a conversation inside the caller's transaction; returns its id."""
+    message_id = new_id()
+    _touch_conversation(s, conversation_id)
+    s.add(Message(id=message_id, conversation_id=conversation_id, created_at=utcnow(), **columns))
+    return message_id
+
+
 class Store(ApiKeyStore, ImageStore, AdminQueries):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
@@ -48,11 +64,58 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
     # Conversations and messages.
 
     def create_conversation(self, *, owner: str) -> str:
-        conversation_id = new_id()
-        now = utcnow()
         with self._session() as s, s.begin():
-            s.add(Conversation(id=conversation_id, owner=owner, created_at=now, updated_at=now))
-        return conversation_id
+            return _new_conversation(s, owner)
+
+    def owns_conversation(self, *, conversation_id: str, owner: str) -> bool:
+        """Whether the conversation exists and is this owner's (without reading its messages)."""
+        with self._session() as s, s.begin():
+            found = s.scalar(
+                select(Conversation.id).where(Conversation.id == conversation_id, Conversation.owner == owner)
+            )
+            return found is not None
+
+    def begin_turn(
+        self,
+        *,
+        owner: str | None = None,
+        conversation_id: str | None,
+        text: str,
+        image_digest: str | None = None,
+        status: str = "pending",
+        error_code: str | None = None,
+    ) -> tuple[str, str]:
+        """Record a customer's message, in a new conversation when `conversation_id` is None, in one transaction;
+        returns (conversation id, message id). "pending" until the answer is recorded (see `finish_turn`)."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        with self._session() as s, s.begin():
+            if conversation_id is None:
+                if owner is None:
+                    raise ValueError("a new conversation needs its owner")
+                conversation_id = _new_conversation(s, owner)
+            message_id = _add_message(
+                s,
+                conversation_id,
+                role="user",
+                text=text,
+                image_digest=image_digest,
+                escalate=False,
+                cached=False,
+                status=status,
+                error_code=error_code,
+            )
+        return conversation_id, message_id
+
+    def finish_turn(self, *, conversation_id: str, question_id: str, **answer: Any) -> str:
+        """Record the answer (the columns `add_assistant_message` takes) and mark the question "ok", in one
+        transaction: a question is never left answered but pending, nor marked ok without its answer."""
+        with self._session() as s, s.begin():
+            question = s.get(Message, question_id)
+            if question is None:
+                raise LookupError(f"no message {question_id!r}")
+            question.status = "ok"
+            return _add_message(s, conversation_id, role="assistant", status="ok", **answer)
 
     def conversation(self, *, conversation_id: str, owner: str) -> dict[str, Any] | None:
         """The conversation with its messages in order; None when it is missing or someone else's, which
@@ -75,15 +138,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
 
     def add_user_message(self, *, conversation_id: str, text: str, image_digest: str | None = None) -> str:
         """Record the question as "pending" before answering it, so a crash mid-answer loses nothing."""
-        return self._add_message(
-            conversation_id=conversation_id,
-            role="user",
-            text=text,
-            image_digest=image_digest,
-            escalate=False,
-            cached=False,
-            status="pending",
-        )
+        return self.begin_turn(conversation_id=conversation_id, text=text, image_digest=image_digest)[1]
 
     def complete_message(self, *, message_id: str, status: str, error_code: str | None = None) -> bool:
         """Set a message's final status ("ok" or "failed" with an error code); False when it does not exist."""
@@ -134,11 +189,8 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
         )
 
     def _add_message(self, *, conversation_id: str, **columns: Any) -> str:
-        message_id = new_id()
         with self._session() as s, s.begin():
-            _touch_conversation(s, conversation_id)
-            s.add(Message(id=message_id, conversation_id=conversation_id, created_at=utcnow(), **columns))
-        return message_id
+            return _add_message(s, conversation_id, **columns)
 
     def history(self, *, conversation_id: str, limit: int = 8) -> list[dict[str, Any]]:
         """The newest `limit` messages, oldest first, for the answerer's context. Includes a pending question

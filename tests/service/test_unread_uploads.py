@@ -1,0 +1,119 @@
+"""Under load the `text` rung keeps an upload unread: checked without decoding, stored under the digest of its
+bytes, decoded and moderated only when a follow-up or an operator reads it. Real OCR, real SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from snapdesk.errors import ImageRefusedError
+from snapdesk.intake import load_image
+from tests.service.conftest import ORDER_NO
+from tests.service.test_api import ask
+
+
+class Reads:
+    """Counts what the service decodes: wraps the shared Assistant's `prepare` for one test."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, client: TestClient, refuse: bool = False) -> None:
+        assistant = client.app.state.snapdesk.assistant
+        real = assistant.prepare
+        self.calls = 0
+
+        def prepare(image: object) -> object:
+            self.calls += 1
+            if refuse:
+                raise ImageRefusedError("this image cannot be accepted")
+            return real(image)
+
+        monkeypatch.setattr(assistant, "prepare", prepare)
+
+
+def _text_rung(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> Callable[[], None]:
+    """Make the ladder answer every request from the `text` rung (as when the queue is half full); returns undo."""
+    ladder = client.app.state.snapdesk.ladder
+    real = ladder.choose
+    monkeypatch.setattr(ladder, "choose", lambda **_: "text")
+    return lambda: monkeypatch.setattr(ladder, "choose", real)
+
+
+def test_the_text_rung_keeps_the_upload_unread_and_a_follow_up_reads_it(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch, client)
+    back_to_normal = _text_rung(monkeypatch, client)
+    first = ask(client, "为什么还没发货", order_png)
+    assert first["tier"] == "text" and reads.calls == 0
+    assert first["evidence"] == [] and ORDER_NO not in first["answer"]  # nothing was read
+    # Nothing is lost: the upload is stored, byte for byte, under the digest of its bytes.
+    by_bytes = "sha256:" + hashlib.sha256(order_png).hexdigest()
+    session = client.get(f"/sessions/{first['session_id']}").json()
+    assert session["messages"][0]["image_digest"] == by_bytes
+    assert client.app.state.snapdesk.store.image_bytes(digest=by_bytes) == order_png
+
+    back_to_normal()
+    follow = ask(client, "那怎么办", session_id=first["session_id"])
+    assert follow["tier"] == "full" and reads.calls == 1  # decoded (and moderated) now
+    assert any(ORDER_NO in line["text"] for line in follow["evidence"])
+    # Its reading goes by its pixels, like any screenshot's, so the next follow-up needs no decoding.
+    assert client.app.state.snapdesk.assistant.has_reading(load_image(order_png).digest)
+    again = ask(client, "还要多久才能发货", session_id=first["session_id"])
+    assert again["tier"] == "full" and reads.calls == 1
+    assert any(ORDER_NO in line["text"] for line in again["evidence"])
+
+
+def test_the_text_rung_still_refuses_what_is_not_an_image(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, order_png: bytes
+) -> None:
+    _text_rung(monkeypatch, client)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    cut = order_png[: len(order_png) // 2]  # a PNG whose end is missing: its structure does not verify
+    for data, status, code in ((svg, 415, "unsupported_format"), (cut, 422, "truncated_image")):
+        response = client.post("/chat", data={"text": "看看"}, files={"image": ("x.png", data, "image/png")})
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    stored = client.app.state.snapdesk.store
+    assert stored.image_bytes(digest="sha256:" + hashlib.sha256(svg).hexdigest()) is None
+
+
+def test_a_follow_up_answers_without_an_unread_upload_that_fails_moderation(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    back_to_normal = _text_rung(monkeypatch, client)
+    first = ask(client, "为什么还没发货", order_png)
+    back_to_normal()
+    Reads(monkeypatch, client, refuse=True)
+    follow = ask(client, "退款多久到账", session_id=first["session_id"])
+    assert follow["tier"] == "full" and follow["evidence"] == [] and follow["passages"]
+
+
+def test_an_operator_sees_an_unread_upload_only_after_moderation(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = client.app.state.snapdesk.store
+    _, secret = store.create_api_key(name="ops", admin=True)
+    admin = {"Authorization": f"Bearer {secret}"}
+    undo = _text_rung(monkeypatch, client)
+    unread = client.post(
+        "/chat", data={"text": "为什么还没发货"}, files={"image": ("a.png", order_png, "image/png")}, headers=admin
+    ).json()
+    undo()
+    read = client.post(
+        "/chat", data={"text": "为什么还没发货"}, files={"image": ("b.png", order_png, "image/png")}, headers=admin
+    ).json()
+    by_bytes = "sha256:" + hashlib.sha256(order_png).hexdigest()
+    by_pixels = load_image(order_png).digest
+    assert unread["tier"] == "text" and read["tier"] == "full" and by_pixels != by_bytes
+    refusing = Reads(monkeypatch, client, refuse=True)
+    # A screenshot that passed intake when it came is shown as stored; the unread one is checked first.
+    assert client.get(f"/admin/images/{by_pixels}", headers=admin).status_code == 200
+    assert refusing.calls == 0
+    refused = client.get(f"/admin/images/{by_bytes}", headers=admin)
+    assert refusing.calls == 1 and refused.status_code == 422
+    assert refused.json()["error"]["code"] == "image_refused" and refused.content[:4] != order_png[:4]
+    monkeypatch.undo()  # the real intake and moderation again, which accept it
+    passing = Reads(monkeypatch, client)
+    shown = client.get(f"/admin/images/{by_bytes}", headers=admin)
+    assert passing.calls == 1 and shown.status_code == 200 and shown.content == order_png
