@@ -7,17 +7,20 @@ Under load the service steps down instead of timing out:
   fast  → a smaller OCR working size (cheaper, slightly less accurate on small text)
   text  → no OCR: the knowledge base on the question text (and a cached reading of the image, if any)
   hold  → a polite holding reply with Retry-After (HTTP 503 for clients that ask for strict mode)
-The rung is chosen from the queue when a request arrives (`Ladder.choose`); a request still waiting
-at its deadline is answered from the `hold` rung. The model's own guard (engines/guard.py) steps
+The rung is chosen from the queue when a request arrives (`Ladder.choose`); it steps down at once and back
+up to `full` only after the queue has stayed short for SETTLE_SECONDS. A request still waiting at its deadline
+is answered from the `hold` rung. The model's own guard (engines/guard.py) steps
 further down when the model is slow, failing or gives an answer that fails the check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -28,6 +31,11 @@ HOLDING_REPLY = {
     "zh": "正在为您查询，请稍候。当前咨询人数较多，请稍后再试或稍等片刻。",
     "en": "We're looking into it; please wait a moment. We're busier than usual, so please try again shortly.",
 }
+
+
+# How long the queue must stay short after a step down before image requests get the `full` rung again:
+# about the holding reply's mean Retry-After, when the clients it held come back.
+SETTLE_SECONDS = 5.0
 
 
 class Overloaded(Exception):
@@ -46,6 +54,7 @@ class Ladder:
         self._lock = threading.Lock()
         self.waiting = 0  # submitted, not started
         self.running = 0
+        self._stepped_down = -math.inf  # when the queue last sent an image request below `full` (monotonic)
 
     @property
     def depth(self) -> int:
@@ -56,7 +65,7 @@ class Ladder:
         with self._lock:
             waiting, running = self.waiting, self.running
         if waiting >= self.queue_size:
-            return "hold"
+            return self._step_down("hold")
         busy, capacity = running + waiting, self.workers + self.model_slots
         if model and busy < capacity:  # a thread is free (a task just submitted may not have started yet)
             # Beam search costs the model server several times greedy: only while it has room to spare.
@@ -64,10 +73,20 @@ class Ladder:
         if not has_image:
             return "full"  # text-only work is cheap at every level
         if waiting >= max(2, self.queue_size // 2):
-            return "text"
+            return self._step_down("text")
         if waiting >= self.workers:
-            return "fast"
-        return "full"
+            return self._step_down("fast")
+        with self._lock:
+            settling = time.monotonic() - self._stepped_down < SETTLE_SECONDS
+        # Step down at once, back up only once the queue has stayed short for a while: under overload the queue
+        # empties for a moment between bursts of arrivals (held clients come back together), and a full-size
+        # reading then would cost the requests right behind it a third more time each.
+        return "fast" if settling else "full"
+
+    def _step_down(self, rung: str) -> str:
+        with self._lock:
+            self._stepped_down = time.monotonic()
+        return rung
 
     @staticmethod
     def retry_after() -> int:
