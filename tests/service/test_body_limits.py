@@ -8,7 +8,8 @@ error (422 bad_question); file parts are not held to the part limit (the image h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,58 @@ def test_serve_keeps_idle_connections_open_past_the_holding_replys_retry_after(
     assert result.exit_code == 0, result.output
     (options,) = calls
     assert options["timeout_keep_alive"] > retry_after
+
+
+def _chunks(head: bytes, size: int, tail: bytes = b"") -> Iterator[bytes]:
+    """A body sent chunked (no Content-Length), so only counting it as it arrives can stop it."""
+    yield head
+    for _ in range(size // 65536 + 1):
+        yield b"\x00" * 65536
+    yield tail
+
+
+@pytest.mark.parametrize("route", ["/chat", "/v1/chat/completions"])
+def test_a_chunked_body_over_the_request_limit_is_413_and_records_nothing(
+    make_client: Callable[..., TestClient], route: str
+) -> None:
+    client = make_client(max_image_bytes=MiB)  # request limit: 4/3 MiB for a data: URL, plus 2 MiB
+    if route == "/chat":
+        head = b'--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--b\r\n'
+        head += b'Content-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+        body, kind = _chunks(head, 4 * MiB, b"\r\n--b--\r\n"), "multipart/form-data; boundary=b"
+    else:
+        body, kind = (
+            _chunks(b'{"model": "snapdesk", "messages": [{"role": "user", "content": "', 4 * MiB),
+            "application/json",
+        )
+    response = client.post(route, content=body, headers={"content-type": kind})
+    assert "over the limit of 3495253 bytes" in assert_error(response, 413, "body_too_large")
+    assert client.app.state.snapdesk.store.admin_conversations(limit=10) == []
+
+
+def test_an_announced_body_over_the_limit_is_refused_before_it_is_sent(
+    make_client: Callable[..., TestClient], assistant: object, tmp_path: Path
+) -> None:
+    # A real server: a client announcing 10 GB gets its 413 at once, without sending (or the server reading) it.
+    from snapdesk.config import Settings
+    from snapdesk.service.app import build_state, create_app
+    from tests.engines.fake_vllm import Running
+
+    settings = Settings(data_dir=tmp_path / "data", rate_limit_per_minute=0)
+    app = create_app(settings, state=build_state(settings, assistant=assistant))  # type: ignore[arg-type]
+    with Running(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                b"POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 10000000000\r\n\r\n--b\r\n"
+            )
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b'"code":"body_too_large"' in body
+    assert b"10000000000 bytes" in body

@@ -25,6 +25,7 @@ from ..errors import SnapDeskError
 from ..perception import warm_up
 from ..web import pages
 from .background import HandoverDelivery, purge_periodically
+from .body_limit import BodyLimit, body_limit_for
 from .cache import Cache, MemoryCache, RedisCache
 from .chat import ChatService
 from .ladder import Ladder
@@ -85,6 +86,17 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
     return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service, delivery)
 
 
+def _wrapped_error(error: BaseException) -> SnapDeskError | None:
+    """A SnapDeskError that FastAPI's body parsing wrapped into a 400 (through the task group of an http
+    middleware, so perhaps inside an ExceptionGroup), or None."""
+    cause: Any = error.__cause__ or error.__context__
+    if hasattr(cause, "subgroup"):  # an exception group (built in from Python 3.11, anyio's backport before)
+        cause = cause.subgroup(SnapDeskError)
+        while hasattr(cause, "exceptions"):
+            cause = cause.exceptions[0]
+    return cause if isinstance(cause, SnapDeskError) else None
+
+
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -139,6 +151,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         # The framework's own refusals (no such route, wrong method, a body that cannot be parsed) in the same shape.
+        if (ours := _wrapped_error(error)) is not None:  # ours, wrapped by FastAPI's body parsing (body too large)
+            return await snapdesk_error(request, ours)
         status = error.status_code
         try:
             phrase = HTTPStatus(status).phrase
@@ -187,4 +201,6 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         )
         return response
 
+    # Outermost, so that no other middleware reads a body over the limit first.
+    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings.max_image_bytes))
     return app

@@ -165,7 +165,7 @@ def try_pipeline(assistant: Assistant, question: str, data: bytes | None) -> dic
     responses=error_responses(
         {
             **ADMIN_ERRORS,
-            413: "Image over the byte limit",
+            413: "Image over the byte limit (image_too_large), or the request body over the limit (body_too_large)",
             415: "Not an image, or an unsupported format such as SVG",
             422: "Bad image (truncated, too many pixels, refused), bad question, or a malformed request",
         }

@@ -106,7 +106,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         {
             **CALLER_ERRORS,
             404: "No such session for this key (session_id)",
-            413: "Image over the byte limit (image_too_large), or a form field over 1 MiB (field_too_large)",
+            413: "Image over the byte limit (image_too_large), a form field over 1 MiB (field_too_large), or the "
+            "whole request body over the limit (body_too_large)",
             415: "Not an image, or an unsupported format such as SVG",
             422: "Bad image (truncated, too many pixels, refused), bad question, or a malformed request",
             503: "Overloaded, in strict mode only (X-SnapDesk-Strict)",

@@ -151,7 +151,7 @@ async def models() -> dict[str, Any]:
             {
                 **CALLER_ERRORS,
                 400: "An image URL that is not data: or http(s), from a host not allowed, or that could not be read",
-                413: "Image over the byte limit",
+                413: "Image over the byte limit (image_too_large), or the request body over the limit (body_too_large)",
                 415: "Not an image (or a data: URL that is not base64), or an unsupported format such as SVG",
                 422: "Bad image or question, no user message last, or a request that does not validate",
             }
