@@ -153,9 +153,65 @@ def test_beam_search_on_the_best_rung_when_a_beam_width_is_set(checkpoint: tuple
 def test_boxes_map_to_the_original_image_and_reasoning_is_dropped(engine: TransformersEngine) -> None:
     case = _case(Image.new("RGB", (800, 1600), "white"))
     raw = "<think>看截图</think>订单状态为待补充地址。<|begin_of_box|>[[100,200,300,400]]<|end_of_box|><|endoftext|>"
-    reply = engine.reply(case, raw)
+    reply = engine.reply_for(case, raw)
     assert reply.boxes == [(80, 320, 240, 640)]  # 0–1000 grid → pixels of the 800x1600 original
     assert reply.text == "订单状态为待补充地址。"
+
+
+def _drain(stream: Any) -> tuple[list[str], Any]:
+    """Every piece a stream yields, and the Reply it returns at its end."""
+    pieces = []
+    while True:
+        try:
+            pieces.append(next(stream))
+        except StopIteration as end:
+            return pieces, end.value
+
+
+def test_streaming_sends_the_text_as_it_is_written_and_ends_with_the_same_reply(engine: TransformersEngine) -> None:
+    case = _case(load_image(ORDER_PNG).image, effort="greedy")
+    pieces, streamed = _drain(engine.stream(case))
+    whole = engine.answer(case)  # greedy: the same tokens as the stream
+    assert pieces and all(piece for piece in pieces)
+    assert not any(token in "".join(pieces) for token in ("<|endoftext|>", "<|user|>", "<|assistant|>"))
+    assert (streamed.text, streamed.problems, streamed.boxes) == (whole.text, whole.problems, whole.boxes)
+    # Five greedy tokens of a random model end without an end-of-turn token: truncated on both paths.
+    assert any(p.startswith("truncated") for p in streamed.problems)
+    assert engine.reply_for(case, "好的。<|endoftext|>").problems == []  # this checkpoint's end-of-turn token
+
+
+def test_a_stream_nobody_listens_to_any_more_stops_generating(
+    checkpoint: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long = TransformersEngine(entry=_entry(checkpoint[0], greedy_max_tokens=300, timeout_seconds=60))
+    spy = GenerateSpy(long, monkeypatch)
+    case = _case(None, question="退款多久能到账？", effort="greedy")
+    _drain(long.stream(case))  # listened to the end: greedy, so the same tokens every time
+    written = spy.calls[0][1].shape[1] - spy.calls[0][0]["input_ids"].shape[1]
+    assert written > 50
+    stream = long.stream(case)
+    next(stream)
+    stream.close()  # the guard withdrew the answer, or the customer left
+    stopped = spy.calls[1][1].shape[1] - spy.calls[1][0]["input_ids"].shape[1]
+    assert stopped < written  # generation stopped early instead of running to its end
+    assert long._lock.acquire(blocking=False)  # and the model is free for the next request
+    long._lock.release()
+
+
+def test_the_guard_streams_through_a_local_model(
+    checkpoint: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guarded = load_engine("tiny", entries=[_entry(checkpoint[0])])
+    streams: list[Case] = []
+    real = guarded.model.stream  # type: ignore[attr-defined]
+    monkeypatch.setattr(guarded.model, "stream", lambda case: streams.append(case) or real(case))  # type: ignore[attr-defined]
+    heard: list[tuple[str, bool]] = []
+    case = _case(None, question="退款多久能到账？", effort="greedy")
+    case.on_text = lambda text, final: heard.append((text, final))
+    reply = guarded.answer(case)
+    assert streams == [case]
+    # Random tokens fail the answer check (truncated at least): the offline answer is what the listener gets.
+    assert reply.rung == "offline" and heard and heard[-1][0] == reply.text
 
 
 def test_one_generate_at_a_time(engine: TransformersEngine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,10 @@ loads every entry point's module, and SnapDesk runs without the `transformers` e
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -70,6 +72,10 @@ class TransformersEngine(Engine):
         specials = {t.content for t in self.processor.tokenizer.added_tokens_decoder.values() if t.special}
         # Longest first: a token that contains another is removed whole.
         self._strip = sorted(specials - _READ_BY_CLEAN_OUTPUT, key=len, reverse=True)
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = [eos] if isinstance(eos, int) else list(eos or ())
+        # How a finished answer ends when decoded with its special tokens (GLM: <|user|>, <|endoftext|>, …).
+        self._ends = tuple(self.processor.tokenizer.convert_ids_to_tokens(eos_ids))
         # One generate at a time: the service calls engines from a thread pool, and a model on one
         # device gains nothing from interleaved calls but memory pressure.
         self._lock = threading.Lock()
@@ -103,41 +109,95 @@ class TransformersEngine(Engine):
             for key, value in encoded.items()
         }
 
+    def _generate_kwargs(self, case: Case) -> dict[str, Any]:
+        """The model inputs and generate arguments, with the time left to this request (call under the lock)."""
+        kwargs = self.inputs(case) | self.generation_kwargs(case)
+        # The request's deadline bounds the time spent generating (counted after the wait for the lock).
+        budget = self.entry.timeout_seconds
+        if case.deadline is not None:
+            budget = min(budget, case.deadline - time.monotonic())
+        if budget < 0.1:  # the wait for the lock used up the request's time: nothing worth generating
+            raise LocalModelError(f"engine {self.name!r}: no time left to generate")
+        kwargs["max_time"] = budget
+        return kwargs
+
+    def _failed(self, error: Exception) -> LocalModelError:  # out of memory, a bad input shape: the guard falls back
+        return LocalModelError(f"engine {self.name!r}: generation failed: {type(error).__name__}: {error}")
+
     def answer(self, case: Case) -> Reply:
         import torch
 
         with self._lock:
-            inputs = self.inputs(case)
-            kwargs = self.generation_kwargs(case)
-            # The request's deadline bounds the time spent generating (counted after the wait for the lock).
-            budget = self.entry.timeout_seconds
-            if case.deadline is not None:
-                budget = min(budget, case.deadline - time.monotonic())
-            if budget < 0.1:  # the wait for the lock used up the request's time: nothing worth generating
-                raise LocalModelError(f"engine {self.name!r}: no time left to generate")
-            kwargs["max_time"] = budget
+            kwargs = self._generate_kwargs(case)
             try:
                 with torch.inference_mode():
-                    output = self.model.generate(**inputs, **kwargs)
-            except Exception as error:  # out of memory, a bad input shape: the guard falls back
-                raise LocalModelError(
-                    f"engine {self.name!r}: generation failed: {type(error).__name__}: {error}"
-                ) from error
-            new_tokens = output[0, inputs["input_ids"].shape[1] :]
+                    output = self.model.generate(**kwargs)
+            except Exception as error:
+                raise self._failed(error) from error
+            new_tokens = output[0, kwargs["input_ids"].shape[1] :]
             raw = self.processor.decode(new_tokens, skip_special_tokens=False)
-        reply = self.reply(case, raw)
-        eos = self.model.generation_config.eos_token_id
-        ends = {eos} if isinstance(eos, int) else set(eos or ())
-        if len(new_tokens) and int(new_tokens[-1]) not in ends:  # stopped by max_new_tokens or max_time
+        return self.reply_for(case, raw)
+
+    def stream(self, case: Case) -> Generator[str, None, Reply]:
+        """The answer's text as the model writes it (special tokens left out); returns the final Reply.
+
+        generate runs in a thread and hands its text over through transformers' TextIteratorStreamer; a
+        listener that stops listening (the guard withdrew the answer, the request is gone) stops generation
+        at the next token instead of leaving the model busy."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        class StopWhenAsked(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return stop.is_set()
+
+        stop, failures = threading.Event(), []
+        with self._lock:
+            kwargs = self._generate_kwargs(case)
+            streamer = TextIteratorStreamer(
+                self.processor.tokenizer, skip_prompt=True, skip_special_tokens=False, timeout=kwargs["max_time"] + 30
+            )
+            kwargs |= {"streamer": streamer, "stopping_criteria": StoppingCriteriaList([StopWhenAsked()])}
+
+            def generate() -> None:
+                try:
+                    with torch.inference_mode():
+                        self.model.generate(**kwargs)
+                except Exception as error:
+                    failures.append(error)
+                    streamer.end()  # the listener is waiting for text that will not come
+
+            worker = threading.Thread(target=generate, name=f"{self.name}-generate", daemon=True)
+            worker.start()
+            raw = ""
+            try:
+                for piece in streamer:
+                    raw += piece
+                    if shown := self._without_specials(piece):
+                        yield shown
+            except queue.Empty as error:  # generate hung past its own time limit
+                raise LocalModelError(f"engine {self.name!r}: the model stopped sending text") from error
+            finally:
+                stop.set()
+                worker.join()
+        if failures:
+            raise self._failed(failures[0]) from failures[0]
+        return self.reply_for(case, raw)
+
+    def reply_for(self, case: Case, raw: str) -> Reply:
+        """The decoded output (special tokens included) as a Reply: end-of-turn and padding tokens dropped, the
+        rest cleaned; marked truncated when it does not end with an end-of-turn token (max tokens or time)."""
+        ended = raw.rstrip().endswith(self._ends) if self._ends else True
+        size = case.image.image.size if case.image is not None else (None, None)
+        reply = reply_from_output(case, clean_output(self._without_specials(raw), width=size[0], height=size[1]))
+        if not ended:
             reply.problems.append("truncated: the model stopped before the end of its answer")
         return reply
 
-    def reply(self, case: Case, raw: str) -> Reply:
-        """The decoded output as a Reply: end-of-turn and padding tokens dropped, the rest cleaned."""
+    def _without_specials(self, text: str) -> str:
         for token in self._strip:
-            raw = raw.replace(token, "")
-        size = case.image.image.size if case.image is not None else (None, None)
-        return reply_from_output(case, clean_output(raw, width=size[0], height=size[1]))
+            text = text.replace(token, "")
+        return text
 
 
 def _load_processor(path: Path) -> Any:
