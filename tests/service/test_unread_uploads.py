@@ -4,10 +4,12 @@ bytes, decoded and moderated only when a follow-up or an operator reads it. Real
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from snapdesk.errors import ImageRefusedError
 from snapdesk.intake import load_image
@@ -117,3 +119,38 @@ def test_an_operator_sees_an_unread_upload_only_after_moderation(
     passing = Reads(monkeypatch, client)
     shown = client.get(f"/admin/images/{by_bytes}", headers=admin)
     assert passing.calls == 1 and shown.status_code == 200 and shown.content == order_png
+
+
+def test_a_customer_gets_back_only_the_screenshots_of_their_own_session(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = client.app.state.snapdesk.store
+    _, alice = store.create_api_key(name="alice")
+    _, bob = store.create_api_key(name="bob")
+    as_alice, as_bob = {"Authorization": f"Bearer {alice}"}, {"Authorization": f"Bearer {bob}"}
+    files = {"image": ("a.png", order_png, "image/png")}
+    read = client.post("/chat", data={"text": "为什么还没发货"}, files=files, headers=as_alice).json()
+    session = read["session_id"]
+    [question] = [
+        m for m in client.get(f"/sessions/{session}", headers=as_alice).json()["messages"] if m["role"] == "user"
+    ]
+    url = f"/sessions/{session}/images/{question['image_digest']}"
+    shown = client.get(url, headers=as_alice)
+    assert shown.status_code == 200 and shown.content == order_png
+    assert shown.headers["content-type"] == "image/png" and shown.headers["x-content-type-options"] == "nosniff"
+    assert client.get(url, headers=as_bob).json()["error"]["code"] == "not_found"  # another key: 404
+    elsewhere = "sha256:" + "0" * 64  # a digest that is not in this session
+    assert client.get(f"/sessions/{session}/images/{elsewhere}", headers=as_alice).status_code == 404
+    assert client.get(f"/sessions/{session}/images/../../etc", headers=as_alice).status_code in (404, 422)
+
+    # An upload kept unread is decoded and moderated before it is shown, also to its own customer.
+    other = io.BytesIO()
+    Image.open(io.BytesIO(order_png)).save(other, "PNG", compress_level=1)  # same pixels, bytes never seen
+    undo = _text_rung(monkeypatch, client)
+    files = {"image": ("b.png", other.getvalue(), "image/png")}
+    unread = client.post("/chat", data={"text": "看看"}, files=files, headers=as_bob).json()
+    undo()
+    Reads(monkeypatch, client, refuse=True)
+    by_bytes = "sha256:" + hashlib.sha256(other.getvalue()).hexdigest()
+    refused = client.get(f"/sessions/{unread['session_id']}/images/{by_bytes}", headers=as_bob)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "image_refused"

@@ -125,6 +125,17 @@ def test_answer_streams_with_evidence_facts_feedback_and_survives_reload(
     assert page.evaluate("JSON.parse(localStorage['snapdesk.chat.v1']).session") == session_id
     page.screenshot(path=str(artifacts / "chat-after-reload.png"), full_page=True)
 
+    # Without the local copy (a full localStorage drops it) the preview comes from the server, at full size.
+    page.evaluate(
+        "() => { const s = JSON.parse(localStorage['snapdesk.chat.v1']); s.shot = null;"
+        " localStorage['snapdesk.chat.v1'] = JSON.stringify(s); }"
+    )
+    page.reload()
+    page.locator(".msg.bot").nth(1).locator(".rate").wait_for()
+    assert page.locator("#preview").is_visible()
+    assert page.locator("#preview-img").evaluate("img => img.naturalWidth") == 540  # the local copy is 332 wide
+    assert page.locator("#overlay .box").count() >= 3
+
 
 def test_handover_shows_team_and_reference(page: Any, snapdesk_server: str, tmp_path: Path, artifacts: Path) -> None:
     risk = screenshot_file(

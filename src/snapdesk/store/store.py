@@ -136,6 +136,17 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
                 "messages": [m.as_dict() for m in messages],
             }
 
+    def conversation_has_image(self, *, conversation_id: str, owner: str, digest: str) -> bool:
+        """Whether a message of this owner's conversation carries this screenshot."""
+        with self._session() as s, s.begin():
+            found = s.scalar(
+                select(Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.id == conversation_id, Conversation.owner == owner, Message.image_digest == digest)
+                .limit(1)
+            )
+            return found is not None
+
     def add_user_message(self, *, conversation_id: str, text: str, image_digest: str | None = None) -> str:
         """Record the question as "pending" before answering it, so a crash mid-answer loses nothing."""
         return self.begin_turn(conversation_id=conversation_id, text=text, image_digest=image_digest)[1]

@@ -7,7 +7,6 @@ admin_console.py, whose routes are included below so that the app registers one 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -15,6 +14,7 @@ from fastapi.responses import Response
 
 from ...errors import SnapDeskError
 from ..deps import CALLER_ERRORS, INVALID, Caller, State, Text, error_responses, require_admin
+from ..screenshots import DIGEST_PATTERN, RESPONSE_200, screenshot_response
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 AdminDep = Annotated[Caller, Depends(require_admin)]
@@ -76,54 +76,28 @@ async def conversation(
     return found
 
 
-# Magic numbers of the formats intake accepts: stored bytes are served as what they are, never as HTML.
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"BM", "image/bmp"),
-)
-IMAGE_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "application/octet-stream")
-
-
-def media_type(data: bytes) -> str:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "application/octet-stream")
-
-
 @router.get(
     "/images/{digest}",
     response_class=Response,
     responses={
-        200: {
-            "description": "The screenshot's bytes as uploaded",
-            "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_MEDIA_TYPES},
-        },
-        **error_responses({**ADMIN_ERRORS, 404: "No stored screenshot with this digest (never stored, or purged)"}),
+        200: RESPONSE_200,
+        **error_responses(
+            {
+                **ADMIN_ERRORS,
+                404: "No stored screenshot with this digest (never stored, or purged)",
+                422: "The request does not validate; or a screenshot kept unread under load that intake or "
+                "moderation refuses now",
+            }
+        ),
     },
 )
 async def image(
     state: State,
     _: AdminDep,
-    digest: Annotated[str, Path(pattern=r"^sha256:[0-9a-f]{64}$", description="A message's image_digest")],
+    digest: Annotated[str, Path(pattern=DIGEST_PATTERN, description="A message's image_digest")],
 ) -> Response:
     """A stored screenshot by its digest, for the conversation view."""
-    data = await asyncio.to_thread(state.store.image_bytes, digest=digest)
-    if data is None:
-        raise NotFoundError(f"no stored image {digest}")
-    if digest == "sha256:" + hashlib.sha256(data).hexdigest():
-        # Stored under the digest of its bytes: an upload kept unread under load, never decoded nor moderated.
-        # It passes intake and moderation before an operator sees it (a refusal answers with its error).
-        await asyncio.to_thread(state.assistant.prepare, data)
-    # nosniff and a sandboxing CSP: the bytes came from a customer; the browser must only ever show an image.
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=3600",
-    }
-    return Response(data, media_type=media_type(data), headers=headers)
+    return await screenshot_response(state, digest)
 
 
 from . import admin_console  # noqa: E402 - after `router` and the shared names, which admin_console imports

@@ -1,15 +1,18 @@
-"""GET /sessions/{id}: the conversation with its messages; POST /feedback."""
+"""GET /sessions/{id}: the conversation with its messages, and its screenshots; POST /feedback."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
+from fastapi import Path as FastApiPath
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..chat import SessionNotFoundError
 from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
+from ..screenshots import DIGEST_PATTERN, RESPONSE_200, ScreenshotNotFoundError, screenshot_response
 
 router = APIRouter(tags=["sessions"])
 
@@ -27,6 +30,36 @@ async def get_session(session_id: Text, state: State, caller: CallerDep) -> dict
     if found is None:
         raise SessionNotFoundError(f"no session {session_id}")
     return found
+
+
+@router.get(
+    "/sessions/{session_id}/images/{digest}",
+    response_class=Response,
+    responses={
+        200: RESPONSE_200,
+        **error_responses(
+            {
+                **CALLER_ERRORS,
+                404: "No such session for this key, or no such screenshot in it",
+                422: "The request does not validate; or a screenshot kept unread under load that intake or "
+                "moderation refuses now",
+            }
+        ),
+    },
+)
+async def session_image(
+    session_id: Text,
+    digest: Annotated[str, FastApiPath(pattern=DIGEST_PATTERN, description="A message's image_digest")],
+    state: State,
+    caller: CallerDep,
+) -> Response:
+    """A screenshot the customer sent in this session (the page shows it again after a reload)."""
+    found = await asyncio.to_thread(
+        state.store.conversation_has_image, conversation_id=session_id, owner=caller.owner, digest=digest
+    )
+    if not found:  # someone else's session, or a digest from elsewhere: both look the same from outside
+        raise ScreenshotNotFoundError(f"no screenshot {digest} in session {session_id}")
+    return await screenshot_response(state, digest)
 
 
 class FeedbackIn(BaseModel):

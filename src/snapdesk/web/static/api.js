@@ -95,6 +95,13 @@ export async function session(state, id) {
   return response.json();
 }
 
+// One of the session's screenshots as a Blob, or null (gone after the retention period, or refused).
+export async function screenshot(state, sessionId, digest) {
+  const path = `sessions/${encodeURIComponent(sessionId)}/images/${encodeURIComponent(digest)}`;
+  const response = await fetch(new URL(path, BASE), { headers: headers(state) });
+  return response.ok ? response.blob() : null;
+}
+
 export async function feedback(state, messageId, rating) {
   const response = await fetch(new URL("feedback", BASE), {
     method: "POST",

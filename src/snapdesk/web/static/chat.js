@@ -76,7 +76,7 @@ function highlight(evidence, value) {
 }
 
 // A small copy of the sent screenshot, so the preview and its boxes survive a reload in this browser
-// (the server keeps the original, but only operators may read stored screenshots).
+// without asking the server (which keeps the original: see showStoredPicture).
 async function keepCopy(file, picture) {
   const bitmap = await createImageBitmap(file);
   const scale = Math.min(1, 720 / Math.max(bitmap.width, bitmap.height));
@@ -229,6 +229,7 @@ async function restore() {
     return api.save(state);
   }
   if (state.shot) showPicture(state.shot);
+  else await showStoredPicture(found.messages);
   let last = [];
   for (const message of found.messages) {
     if (message.role === "user") {
@@ -241,6 +242,18 @@ async function restore() {
   }
   showEvidence(last);
   toBottom();
+}
+
+// No local copy (localStorage was full, or cleared but for the session): the session's last screenshot from
+// the server, which answers only the browser (or key) that owns the session.
+async function showStoredPicture(messages) {
+  const sent = [...messages].reverse().find((m) => m.role === "user" && m.image_digest);
+  if (!sent) return;
+  const blob = await api.screenshot(state, state.session, sent.image_digest).catch(() => null);
+  const bitmap = blob && (await createImageBitmap(blob).catch(() => null));
+  if (!bitmap) return;
+  showPicture({ src: URL.createObjectURL(blob), w: bitmap.width, h: bitmap.height });
+  bitmap.close();
 }
 
 function newConversation() {

@@ -1,0 +1,61 @@
+"""Serving a stored screenshot back: to operators (the console) and to the customer whose session holds it.
+
+Stored bytes are served as what they are (by their magic number, never as HTML) with nosniff and a sandboxing
+CSP. An upload kept unread under load was never decoded nor moderated: it passes intake and moderation first,
+and a refusal answers with its error instead of the picture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from fastapi.responses import Response
+
+from ..errors import SnapDeskError
+
+
+class ScreenshotNotFoundError(SnapDeskError):
+    code = "not_found"
+    http_status = 404
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+IMAGE_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "application/octet-stream")
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+RESPONSE_200 = {
+    "description": "The screenshot's bytes as uploaded",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_MEDIA_TYPES},
+}
+
+
+def media_type(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "application/octet-stream")
+
+
+def is_unread(digest: str, data: bytes) -> bool:
+    """Stored under the digest of its bytes (not of its pixels): an upload kept unread under load."""
+    return digest == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+async def screenshot_response(state: Any, digest: str) -> Response:
+    data = await asyncio.to_thread(state.store.image_bytes, digest=digest)
+    if data is None:
+        raise ScreenshotNotFoundError(f"no stored image {digest}")
+    if is_unread(digest, data):
+        await asyncio.to_thread(state.assistant.prepare, data)  # raises the intake or moderation refusal
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(data, media_type=media_type(data), headers=headers)
