@@ -162,4 +162,5 @@ def test_an_announced_body_over_the_limit_is_refused_before_it_is_sent(
                 reply += chunk
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b'"code":"body_too_large"' in body
+    assert b"x-request-id:" in head.lower()  # logged and counted like any other response
     assert b"10000000000 bytes" in body

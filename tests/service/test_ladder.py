@@ -48,3 +48,28 @@ def test_after_a_step_down_full_returns_only_once_the_queue_stayed_short(clock: 
 def test_retry_after_is_spread() -> None:
     seen = {Ladder.retry_after() for _ in range(300)}
     assert seen <= set(range(3, 8)) and len(seen) >= 4
+
+
+def test_a_request_cancelled_while_queued_leaves_the_queue() -> None:
+    import asyncio
+    import threading
+
+    ladder = Ladder(workers=1, queue_size=8, deadline=30)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        busy = asyncio.ensure_future(ladder.run(release.wait))  # takes the only worker
+        while ladder.running == 0:
+            await asyncio.sleep(0.01)
+        queued = asyncio.ensure_future(ladder.run(lambda: None))
+        await asyncio.sleep(0.05)
+        assert (ladder.waiting, ladder.running) == (1, 1)
+        queued.cancel()  # the client went away while its request waited
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        release.set()
+        await busy
+
+    asyncio.run(scenario())
+    ladder.shutdown()
+    assert (ladder.waiting, ladder.running) == (0, 0)

@@ -108,17 +108,20 @@ def test_an_operator_sees_an_unread_upload_only_after_moderation(
     by_bytes = "sha256:" + hashlib.sha256(order_png).hexdigest()
     by_pixels = load_image(order_png).digest
     assert unread["tier"] == "text" and read["tier"] == "full" and by_pixels != by_bytes
-    refusing = Reads(monkeypatch, client, refuse=True)
+    passing = Reads(monkeypatch, client)
     # A screenshot that passed intake when it came is shown as stored; the unread one is checked first.
     assert client.get(f"/admin/images/{by_pixels}", headers=admin).status_code == 200
-    assert refusing.calls == 0
+    assert passing.calls == 0
+    shown = client.get(f"/admin/images/{by_bytes}", headers=admin)
+    assert passing.calls == 1 and shown.status_code == 200 and shown.content == order_png
+    monkeypatch.undo()
+    refusing = Reads(monkeypatch, client, refuse=True)  # moderation that refuses it (a stricter rule since)
     refused = client.get(f"/admin/images/{by_bytes}", headers=admin)
     assert refusing.calls == 1 and refused.status_code == 422
     assert refused.json()["error"]["code"] == "image_refused" and refused.content[:4] != order_png[:4]
-    monkeypatch.undo()  # the real intake and moderation again, which accept it
-    passing = Reads(monkeypatch, client)
-    shown = client.get(f"/admin/images/{by_bytes}", headers=admin)
-    assert passing.calls == 1 and shown.status_code == 200 and shown.content == order_png
+    # Refused once read, it is not kept, as a refused upload is not: gone, and never decoded again.
+    assert client.get(f"/admin/images/{by_bytes}", headers=admin).status_code == 404 and refusing.calls == 1
+    assert store.image_bytes(digest=by_bytes) is None and store.image_bytes(digest=by_pixels) == order_png
 
 
 def test_a_customer_gets_back_only_the_screenshots_of_their_own_session(
@@ -154,3 +157,33 @@ def test_a_customer_gets_back_only_the_screenshots_of_their_own_session(
     by_bytes = "sha256:" + hashlib.sha256(other.getvalue()).hexdigest()
     refused = client.get(f"/sessions/{unread['session_id']}/images/{by_bytes}", headers=as_bob)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "image_refused"
+
+
+def test_under_load_no_decoding_for_a_follow_up_or_a_known_upload_that_the_text_rung_answers(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch, client)
+    first = ask(client, "为什么还没发货", order_png)  # read normally: one decode
+    assert first["tier"] == "full" and reads.calls == 1
+    _text_rung(monkeypatch, client)
+    again = ask(client, "运费多少", order_png)  # the same bytes, another question, under load
+    follow = ask(client, "那怎么办", session_id=first["session_id"])
+    assert (again["tier"], follow["tier"], reads.calls) == ("text", "text", 1)
+
+
+def test_a_screenshot_read_after_being_kept_unread_is_stored_by_its_pixels_too(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = client.app.state.snapdesk.store
+    back_to_normal = _text_rung(monkeypatch, client)
+    first = ask(client, "为什么还没发货", order_png)
+    back_to_normal()
+    ask(client, "那怎么办", session_id=first["session_id"])  # reads it
+    by_pixels = load_image(order_png).digest
+    assert store.image_bytes(digest=by_pixels) == order_png
+    # The same bytes in a new session are known now (no decoding), and name a screenshot that is stored.
+    reads = Reads(monkeypatch, client)
+    second = ask(client, "为什么还没发货？", order_png)
+    messages = client.get(f"/sessions/{second['session_id']}").json()["messages"]
+    assert messages[0]["image_digest"] == by_pixels and reads.calls == 0
+    assert client.get(f"/sessions/{second['session_id']}/images/{by_pixels}").content == order_png

@@ -178,3 +178,25 @@ def test_finish_turn_records_the_answer_and_settles_the_question_together(store:
     assert _count(store, Message) == before + 1
     statuses = [m["status"] for m in store.conversation(conversation_id=cid, owner="key1")["messages"]]
     assert statuses == ["ok", "ok", "pending"]
+
+
+def test_an_escalated_answer_and_its_handover_are_recorded_together(store: Store) -> None:
+    from snapdesk.store.models import Handover
+
+    cid, qid = store.begin_turn(owner="key1", conversation_id=None, text="账号被冻结了")
+    answer = {"text": "已为您转人工", "intent": "account", "escalate": True, "team": "账号安全组", "tier": "full"}
+    handover = {"team": "账号安全组", "summary": {"answer": "已为您转人工"}}
+    aid = store.finish_turn(
+        conversation_id=cid, question_id=qid, handover=handover, cached=False, evidence=[], **answer
+    )
+    [queued] = store.undelivered_handovers()
+    assert (queued["message_id"], queued["team"]) == (aid, "账号安全组")
+    # A hand-over that cannot be written takes the answer (and the question's "ok") with it.
+    _, pending = store.begin_turn(conversation_id=cid, text="还有吗")
+    broken = {"team": "账号安全组", "summary": {"not json": object()}}
+    with pytest.raises((StatementError, TypeError)):
+        store.finish_turn(
+            conversation_id=cid, question_id=pending, handover=broken, cached=False, evidence=[], **answer
+        )
+    statuses = [m["status"] for m in store.conversation(conversation_id=cid, owner="key1")["messages"]]
+    assert statuses == ["ok", "ok", "pending"] and _count(store, Handover) == 1

@@ -174,6 +174,10 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         # A bug, not the client's doing: still the JSON shape (the traceback goes to the log, not to the client).
         return JSONResponse({"error": {"code": "internal_error", "message": "internal server error"}}, status_code=500)
 
+    # Added before the request log, so inside it (its refusals are logged and counted like any response), and
+    # outside everything that reads a body.
+    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings.max_image_bytes))
+
     @app.middleware("http")
     async def log_requests(request: Request, call_next: Any) -> Any:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
@@ -201,6 +205,4 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         )
         return response
 
-    # Outermost, so that no other middleware reads a body over the limit first.
-    app.add_middleware(BodyLimit, max_bytes=body_limit_for(settings.max_image_bytes))
     return app

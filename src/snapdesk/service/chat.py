@@ -201,30 +201,22 @@ class ChatService:
             history = [HistoryTurn(t["role"], t["text"]) for t in stored[:-1]]  # the last is this turn
         digest = prepared.digest if prepared else known_digest
         if digest is None and not unread:  # a follow-up refers to the session's last image
-            digest, prepared = await self._last_image(turn.conversation_id)
-        key = cache_key(
-            "answer",
-            digest,
-            normalise_question(turn.question),
-            self.assistant.knowledge.version,
-            self.assistant.engine.name,
-            str(self.assistant.ocr),
-            [t.text for t in history[-2:]],
-        )
+            digest = await self._last_image_digest(turn.conversation_id)
         # An unread upload's answer depends on the screenshot nobody read: never one cached for the text alone.
-        cached = None if unread else self.cache.get(key)
+        cached = None if unread else self.cache.get(self._answer_key(turn, history, digest))
         self.metrics.cache.labels("answer", "hit" if cached else "miss").inc()
         if cached is not None:
             return await self._finish(turn, json.loads(cached), "cache", True)
-        if prepared is None and image is not None and not unread:  # known bytes, no cached answer: read them
-            prepared = await asyncio.to_thread(self.assistant.prepare, image)
-        model = isinstance(self.assistant.engine, GuardedEngine)
-        tier = self.ladder.choose(has_image=unread or prepared is not None or digest is not None, model=model)
-        if unread and tier != "hold":
-            tier = "text"  # the queue may have drained meanwhile, but nothing was decoded to read
+        tier = self._tier(has_image=unread or digest is not None, unread=unread)
+        if tier not in ("text", "hold") and prepared is None and digest is not None and self._needs_pixels(digest):
+            # Decoded only now that a rung reads it: a re-sent upload, or the session's stored screenshot. The
+            # rung is chosen again after it, right before the work is queued: the queue moved meanwhile.
+            digest, prepared = await self._pixels(digest, image)
+            tier = self._tier(has_image=digest is not None, unread=False)
         self.metrics.queue_depth.set(self.ladder.depth)
         if tier == "hold":
             return await self._held(turn)
+        key = self._answer_key(turn, history, digest)
         assistant = self.fast_assistant if tier == "fast" else self.assistant
         pixels = None if tier == "text" else prepared
         # Below the model's rungs the model is not called: its guard answers with the offline engine.
@@ -261,34 +253,70 @@ class ChatService:
             self.cache.set(key, json.dumps(answer, ensure_ascii=False, default=str).encode(), ttl=self.cache_ttl)
         return await self._finish(turn, answer, tier, False)
 
-    async def _last_image(self, conversation_id: str) -> tuple[str | None, PreparedImage | None]:
-        """The session's last screenshot for a follow-up: its digest, and its pixels when they must be read."""
+    def _answer_key(self, turn: _Turn, history: list[HistoryTurn], digest: str | None) -> str:
+        return cache_key(
+            "answer",
+            digest,
+            normalise_question(turn.question),
+            self.assistant.knowledge.version,
+            self.assistant.engine.name,
+            str(self.assistant.ocr),
+            [t.text for t in history[-2:]],
+        )
+
+    def _tier(self, *, has_image: bool, unread: bool) -> str:
+        tier = self.ladder.choose(has_image=has_image, model=isinstance(self.assistant.engine, GuardedEngine))
+        if unread and tier != "hold":
+            return "text"  # the queue may have drained meanwhile, but nothing was decoded to read
+        return tier
+
+    def _needs_pixels(self, digest: str) -> bool:
+        """An engine that reads only the OCR answers from a cached reading: no decoding the screenshot again."""
+        return self.assistant.engine.accepts_images or not self.assistant.has_reading(digest)
+
+    async def _last_image_digest(self, conversation_id: str) -> str | None:
         digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
         if digest and (read := self.cache.get(_bytes_key(digest.removeprefix("sha256:")))):
-            digest = read.decode()  # an upload kept unread that a follow-up has read since: its pixel digest
-        # An engine that reads only the OCR answers from the cached reading: no decoding the stored file again.
-        if not digest or (not self.assistant.engine.accepts_images and self.assistant.has_reading(digest)):
-            return digest, None
-        data = await asyncio.to_thread(self.store.image_bytes, digest=digest)
+            return read.decode()  # an upload kept unread that a follow-up has read since: stored by its pixels too
+        return digest
+
+    async def _pixels(self, digest: str, upload: bytes | None) -> tuple[str | None, PreparedImage | None]:
+        """The screenshot's pixels (the upload sent again, or the stored file) and their digest."""
+        data = upload if upload is not None else await asyncio.to_thread(self.store.image_bytes, digest=digest)
         if data is None:  # the file is on another replica's disk: its reading may still be in the shared cache
             return digest, None
         try:
             prepared = await asyncio.to_thread(self.assistant.prepare, data)
         except SnapDeskError as error:
-            # Only an upload kept unread under load can fail here (the others passed intake when they came):
-            # the follow-up is answered without it rather than refused for a picture sent earlier.
+            # Only an upload kept unread under load can fail here (the others passed intake when they came): the
+            # follow-up is answered without it rather than refused for a picture sent earlier, which is not kept.
             self.metrics.refusals.labels(error.code).inc()
+            await asyncio.to_thread(self.store.delete_image, digest=digest)
             return None, None
-        self.cache.set(_bytes_key(hashlib.sha256(data).hexdigest()), prepared.digest.encode(), ttl=self.cache_ttl)
-        # An upload kept unread is stored under the digest of its bytes; its reading goes by its pixels.
+        if prepared.digest != digest:
+            # An upload kept unread (stored under the digest of its bytes), read now: stored by its pixels too,
+            # before the cache says where to find it, so that the pixel digest always names a stored file.
+            await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=data)
+            self.cache.set(_bytes_key(hashlib.sha256(data).hexdigest()), prepared.digest.encode(), ttl=self.cache_ttl)
         return prepared.digest, prepared
 
     async def _finish(self, turn: _Turn, answer: dict[str, Any], tier: str, cached: bool) -> ChatResult:
         latency = round((time.perf_counter() - turn.started) * 1000, 2)
+        handover = None
+        if answer["escalate"]:
+            summary = {
+                "answer": answer["text"],
+                "intent": answer["intent"],
+                "fields": answer["fields"],
+                "evidence": [e["text"] for e in answer["evidence"][:12]],
+                "passages": [p["id"] for p in answer["passages"]],
+            }
+            handover = {"team": answer["team"], "summary": summary}
         message_id = await asyncio.to_thread(
             self.store.finish_turn,
             conversation_id=turn.conversation_id,
             question_id=turn.question_id,
+            handover=handover,
             text=answer["text"],
             intent=answer["intent"],
             escalate=answer["escalate"],
@@ -301,22 +329,8 @@ class ChatService:
             fields=answer.get("fields"),
             passages=answer.get("passages"),
         )
-        if answer["escalate"]:
+        if handover is not None:
             self.metrics.escalations.labels(answer["team"] or "default").inc()
-            summary = {
-                "answer": answer["text"],
-                "intent": answer["intent"],
-                "fields": answer["fields"],
-                "evidence": [e["text"] for e in answer["evidence"][:12]],
-                "passages": [p["id"] for p in answer["passages"]],
-            }
-            await asyncio.to_thread(
-                self.store.add_handover,
-                conversation_id=turn.conversation_id,
-                message_id=message_id,
-                team=answer["team"],
-                summary=summary,
-            )
             if self.on_handover is not None:
                 self.on_handover()
         self.metrics.tiers.labels(tier).inc()

@@ -22,8 +22,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -98,13 +98,11 @@ class Ladder:
         """Run blocking work on the pool; raise Overloaded if it has not finished by the deadline."""
         with self._lock:
             self.waiting += 1
-        started = threading.Event()
 
         def task() -> T:
             with self._lock:
                 self.waiting -= 1
                 self.running += 1
-            started.set()
             try:
                 return work()
             finally:
@@ -121,10 +119,17 @@ class Ladder:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.deadline)
         except TimeoutError:
-            if future.cancel():  # never started: it leaves the queue now
-                with self._lock:
-                    self.waiting -= 1
+            self._leave_queue(future)
             raise Overloaded from None
+        except BaseException:  # the request was cancelled (the client left, the server stops) while it waited
+            self._leave_queue(future)
+            raise
+
+    def _leave_queue(self, future: Future[Any]) -> None:
+        # cancel() is True only for a task that never started (then `task` never counts it out of the queue).
+        if future.cancel():
+            with self._lock:
+                self.waiting -= 1
 
     def shutdown(self) -> None:
         with self._lock:

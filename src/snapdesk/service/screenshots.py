@@ -52,7 +52,12 @@ async def screenshot_response(state: Any, digest: str) -> Response:
     if data is None:
         raise ScreenshotNotFoundError(f"no stored image {digest}")
     if is_unread(digest, data):
-        await asyncio.to_thread(state.assistant.prepare, data)  # raises the intake or moderation refusal
+        try:
+            await asyncio.to_thread(state.assistant.prepare, data)
+        except SnapDeskError:
+            # Refused once read, as it would have been on arrival: not kept (nor decoded again on the next view).
+            await asyncio.to_thread(state.store.delete_image, digest=digest)
+            raise
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",

@@ -93,6 +93,19 @@ class ImageStore(StoreBase):
         except FileNotFoundError:
             return None
 
+    def delete_image(self, *, digest: str) -> bool:
+        """Forget one stored screenshot (row and file), e.g. an upload kept unread that intake refuses once read;
+        False when there was none."""
+        with self._session() as s, s.begin():
+            row = s.get(StoredImage, digest)
+            if row is None:
+                return False
+            path = self.data_dir / row.path
+            s.delete(row)
+            s.flush()  # the row goes first: if deleting it fails, the file is still there for it
+            path.unlink(missing_ok=True)
+        return True
+
     def purge_images(self, *, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete the images last used before `now - older_than` (files and rows); returns how many."""
         cutoff = (now or utcnow()) - older_than

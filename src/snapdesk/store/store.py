@@ -51,6 +51,23 @@ def _add_message(s: Session, conversation_id: str, **columns: Any) -> str:
     return message_id
 
 
+def _add_handover(s: Session, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
+    handover_id = new_id()
+    s.add(
+        Handover(
+            id=handover_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            team=team,
+            summary=summary,
+            delivered=False,
+            attempts=0,
+            created_at=utcnow(),
+        )
+    )
+    return handover_id
+
+
 class Store(ApiKeyStore, ImageStore, AdminQueries):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
@@ -107,15 +124,22 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
             )
         return conversation_id, message_id
 
-    def finish_turn(self, *, conversation_id: str, question_id: str, **answer: Any) -> str:
-        """Record the answer (the columns `add_assistant_message` takes) and mark the question "ok", in one
-        transaction: a question is never left answered but pending, nor marked ok without its answer."""
+    def finish_turn(
+        self, *, conversation_id: str, question_id: str, handover: dict[str, Any] | None = None, **answer: Any
+    ) -> str:
+        """Record the answer (the columns `add_assistant_message` takes), its hand-over if any (`team`,
+        `summary`), and mark the question "ok", in one transaction: a question is never left answered but
+        pending, nor marked ok without its answer, nor an escalated answer recorded without its hand-over."""
         with self._session() as s, s.begin():
             question = s.get(Message, question_id)
             if question is None:
                 raise LookupError(f"no message {question_id!r}")
             question.status = "ok"
-            return _add_message(s, conversation_id, role="assistant", status="ok", **answer)
+            message_id = _add_message(s, conversation_id, role="assistant", status="ok", **answer)
+            if handover is not None:
+                s.flush()  # the hand-over's foreign key needs the answer's row first
+                _add_handover(s, conversation_id, message_id, handover["team"], handover["summary"])
+            return message_id
 
     def conversation(self, *, conversation_id: str, owner: str) -> dict[str, Any] | None:
         """The conversation with its messages in order; None when it is missing or someone else's, which
@@ -249,21 +273,8 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
 
     def add_handover(self, *, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
         """Queue a handover to a human team; a worker delivers it and reports through record_delivery."""
-        handover_id = new_id()
         with self._session() as s, s.begin():
-            s.add(
-                Handover(
-                    id=handover_id,
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    team=team,
-                    summary=summary,
-                    delivered=False,
-                    attempts=0,
-                    created_at=utcnow(),
-                )
-            )
-        return handover_id
+            return _add_handover(s, conversation_id, message_id, team, summary)
 
     def undelivered_handovers(self, *, limit: int = 50) -> list[dict[str, Any]]:
         """Handovers not yet delivered, oldest first."""
