@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 INTENTS = (
     "order_status",
     "payment_failure",
@@ -154,6 +156,20 @@ _SCREEN_INTENT = {
     "checkout": "coupon",
     "tracking": "logistics",
 }
+
+
+# A customer who asks for a person gets one, whatever the case is about (a support norm, and the source
+# document's "handing the case to a person when it should").
+_WANTS_PERSON = re.compile(
+    r"转人工|人工客服|找人工|要人工|接人工|真人|联系客服|找客服|客服人员|"
+    r"\b(?:human|real person|live agent|(?:an?|your|support|customer service) (?:agent|representative)|"
+    r"(?:speak|talk|chat) (?:to|with) (?:someone|a person|somebody|support|an agent))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_person(question: str) -> bool:
+    return bool(_WANTS_PERSON.search(question))
 
 
 def keyword_scores(text: str) -> dict[str, float]:

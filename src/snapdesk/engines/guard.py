@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from ..answering.intent import asks_for_person
 from .base import Case, Engine, Reply
 from .check import check_reply
-from .offline import handover_sentence
+from .offline import handover_sentence, to_a_person
 from .prompt import clean_output
 
 log = logging.getLogger("snapdesk.engines")
@@ -138,7 +139,7 @@ class GuardedEngine(Engine):
             self._observe(time.monotonic() - started)
             verdict = check_reply(reply, case)
             if verdict.ok:
-                _keep_handover(reply, offline, zh=case.language == "zh")
+                _keep_handover(reply, offline, zh=case.language == "zh", asked=asks_for_person(case.question))
                 shown.catch_up(reply.text)
                 reply.rung = effort
                 reply.check = "pass" if not problems else "regenerated"
@@ -185,13 +186,16 @@ class GuardedEngine(Engine):
             self.recent_seconds = seconds if not self.recent_seconds else 0.8 * self.recent_seconds + 0.2 * seconds
 
 
-def _keep_handover(reply: Reply, offline: Reply, *, zh: bool) -> None:
-    """A hand-over the knowledge base prescribes for this case stands, whatever the model wrote."""
-    if not (offline.escalate and offline.team):
-        return  # the offline engine's "nothing fits" hand-over is a default, not the business's rule
+def _keep_handover(reply: Reply, offline: Reply, *, zh: bool, asked: bool = False) -> None:
+    """A hand-over the knowledge base prescribes for this case stands, whatever the model wrote; so does one
+    the customer asked for (`asked`). The offline engine's "nothing fits" hand-over is a default, not a rule."""
+    prescribed = offline.team if offline.escalate else None
+    if not (prescribed or asked):
+        return
     if not reply.escalate:
-        reply.text = reply.text.rstrip() + ("" if zh else " ") + handover_sentence(offline.team, zh)
-    reply.escalate, reply.team = True, reply.team or offline.team
+        sentence = handover_sentence(prescribed, zh) if prescribed else to_a_person(zh)
+        reply.text = reply.text.rstrip() + ("" if zh else " ") + sentence
+    reply.escalate, reply.team = True, reply.team or prescribed
 
 
 class Shown:

@@ -11,9 +11,10 @@ from typing import ClassVar
 
 from ..answering.describe import facts
 from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
-from ..answering.intent import VOCABULARY, keyword_scores
+from ..answering.intent import VOCABULARY, asks_for_person, keyword_scores
 from ..answering.relations import relations
 from ..knowledge import Hit, Passage
+from ..knowledge.loader import DEFAULT_FALLBACK
 from ..knowledge.text import tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
@@ -37,23 +38,29 @@ class OfflineEngine(Engine):
     def answer(self, case: Case) -> Reply:
         zh = case.language == "zh"
         seen = facts(case.perception, case.fields, intent=case.intent, language=case.language)
+        wants_person = asks_for_person(case.question)
         vague = not any(keyword_scores(case.question + " " + " ".join(t.text for t in case.history)).values())
-        if vague and case.perception is not None and not problem_evidence(case.perception, case.fields):
+        no_problem = case.perception is not None and not problem_evidence(case.perception, case.fields)
+        if vague and no_problem and not wants_person:
             return _describe_and_ask(seen, zh)
         chosen = _fitting(case)
         related = [r.zh if zh else r.en for r in relations(case.fields, question=case.question)] if case.fields else []
+        if wants_person and (vague or not chosen):
+            # Asked for a person, about nothing the knowledge base answers: handed over with what was seen.
+            text = _sentence(seen, zh) + _sentence(related, zh) + to_a_person(zh)
+            return Reply(text=mask_pii(text), escalate=True)
         if not chosen:
             return self._nothing_fits(case, seen, related)
         companions = [h for h in case.hits if h is not chosen[0] and set(h.matched_keys) & set(chosen[0].matched_keys)]
         used = chosen + companions[:1]
         team = next((h.passage.escalate_to for h in used if h.passage.escalate_to), None)
         parts = [_sentence(seen, zh), _sentence(related, zh)]
-        handover = handover_sentence(team, zh) if team else ""
+        handover = handover_sentence(team, zh) if team else to_a_person(zh) if wants_person else ""
         head = "".join(p for p in parts if p)
         budget = _ANSWER_BUDGET.get(case.language, 280) - len(head) - len(handover)
         remedy = _remedy(chosen[0].passage, max(budget, 60), zh)
         text = head + remedy + handover
-        return Reply(text=mask_pii(text), escalate=bool(team), team=team, passages=used)
+        return Reply(text=mask_pii(text), escalate=bool(team) or wants_person, team=team, passages=used)
 
     def _nothing_fits(self, case: Case, seen: list[str], related: list[str]) -> Reply:
         zh = case.language == "zh"
@@ -61,7 +68,10 @@ class OfflineEngine(Engine):
         if case.intent == "other" and (perception is None or not seen):
             return _describe_and_ask([], zh)  # no problem in sight: ask, don't hand over an empty case
         intro = _sentence(seen, zh) + _sentence(related, zh)
-        return Reply(text=mask_pii(intro + case.knowledge.fallback), escalate=True, team=None)
+        # The business's own wording when it is in the customer's language; else the default in theirs.
+        knowledge = case.knowledge
+        fallback = knowledge.fallback if knowledge.language == case.language else DEFAULT_FALLBACK[case.language]
+        return Reply(text=mask_pii(intro + fallback), escalate=True, team=None)
 
 
 def _fitting(case: Case) -> list[Hit]:
@@ -163,6 +173,13 @@ def _end(text: str, zh: bool) -> str:
     if text and text[-1] not in "。！？.!?":
         text += "。" if zh else "."
     return text if zh else text + " "
+
+
+def to_a_person(zh: bool) -> str:
+    """The hand-over a customer asked for, when no passage names the team."""
+    if zh:
+        return "已为您转接人工客服，请稍候，客服会尽快联系您。"
+    return "I've passed this to a support agent; they will follow up shortly."
 
 
 def handover_sentence(team: str, zh: bool) -> str:
