@@ -269,6 +269,16 @@ def test_the_hand_over_the_knowledge_base_prescribes_stands(assistant, screens, 
     assert result.text.endswith("已为您转交支付风控组人工处理，请耐心等待。")
 
 
+def test_a_person_the_customer_asked_for_is_kept_when_the_model_leaves_it_out(assistant, screens, vllm) -> None:
+    vllm.default = Answer("截图里是订单详情页。")  # grounded, but no hand-over line
+    model = with_model(assistant, vllm)
+    result = model.generate(text="我要转人工", image=screens.png("chat_damaged"))
+    assert result.check == "pass" and result.rung == "best" and result.escalate
+    assert result.text.startswith("截图里是订单详情页。") and result.text.endswith("客服会尽快联系您。")
+    plain = model.generate(text="这是什么页面", image=screens.png("chat_damaged"))
+    assert plain.check == "pass" and not plain.escalate  # nobody asked: the model's answer stands as it is
+
+
 @pytest.mark.parametrize(
     "output",
     [
