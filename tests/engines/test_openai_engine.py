@@ -310,3 +310,13 @@ def test_lines_the_model_points_at_become_evidence(assistant, screens, vllm) -> 
     (x0, y0, x1, y1) = result.boxes[0]
     assert x0 <= label.box[0] and y0 <= label.box[1] and x1 >= label.box[2] and y1 >= label.box[3]
     assert "需支付" in [item["text"] for item in result.evidence]  # neither quoted nor salient: pointed at
+
+
+def test_a_hand_over_line_names_a_team_by_its_name_not_by_a_word_teams_share(assistant, screens) -> None:
+    from snapdesk.engines.prompt import clean_output, reply_from_output
+
+    case = _case(assistant, screens)  # the payment case: its passages hand over to 支付风控组
+    assert any(hit.passage.escalate_to == "支付风控组" for hit in case.hits)
+    for line, team in (("支付风控组", "支付风控组"), ("支付风控", "支付风控组"), ("客服", None), ("组", None)):
+        reply = reply_from_output(case, clean_output(f"请稍候。\n转人工：{line}"))
+        assert reply.escalate and reply.team == team, line

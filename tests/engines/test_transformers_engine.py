@@ -198,6 +198,41 @@ def test_a_stream_nobody_listens_to_any_more_stops_generating(
     long._lock.release()
 
 
+def test_a_failing_generate_ends_the_stream_with_an_error_and_frees_the_model(
+    engine: TransformersEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(engine.model, "generate", broken)
+    with pytest.raises(LocalModelError, match="CUDA out of memory"):
+        _drain(engine.stream(_case(None, question="退款多久能到账？", effort="greedy")))
+    assert engine._lock.acquire(blocking=False)
+    engine._lock.release()
+
+
+def test_a_generate_that_does_not_stop_is_given_up_on(
+    checkpoint: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from snapdesk.engines import transformers_engine
+
+    stuck = TransformersEngine(entry=_entry(checkpoint[0]))
+    release = threading.Event()
+
+    def ignores_stop(**kwargs: Any) -> Any:
+        kwargs["streamer"].on_finalized_text("好的", stream_end=False)
+        release.wait(10)  # a kernel that never returns, until the test lets it go
+
+    monkeypatch.setattr(transformers_engine, "_STOP_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(stuck.model, "generate", ignores_stop)
+    stream = stuck.stream(_case(None, effort="greedy"))
+    assert next(stream) == "好的"
+    stream.close()  # returns after the grace period although generate is still running
+    with pytest.raises(LocalModelError, match="never stopped"):
+        stuck.answer(_case(None, effort="greedy"))  # no second generate beside the stuck one
+    release.set()
+
+
 def test_the_guard_streams_through_a_local_model(
     checkpoint: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

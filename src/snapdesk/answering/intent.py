@@ -159,17 +159,27 @@ _SCREEN_INTENT = {
 
 
 # A customer who asks for a person gets one, whatever the case is about (a support norm, and the source
-# document's "handing the case to a person when it should").
+# document's "handing the case to a person when it should"). Requests, not mentions: "需要人工审核",
+# "人工客服说已经退款了", "verify you are human" and "the agent said" are not asking for anyone.
 _WANTS_PERSON = re.compile(
-    r"转人工|人工客服|找人工|要人工|接人工|真人|联系客服|找客服|客服人员|"
-    r"\b(?:human|real person|live agent|(?:an?|your|support|customer service) (?:agent|representative)|"
-    r"(?:speak|talk|chat) (?:to|with) (?:someone|a person|somebody|support|an agent))\b",
+    r"转人工|转接(?:人工|客服)|转客服|找人工|找客服|找真人|真人客服|人工服务|请人工|联系人工|有人吗|有没有人在|"
+    r"(?<![需不])要(?:个|找)?人工(?!智能)|人工客服(?![说讲称回告表答])|(?:怎么|如何|我要|我想|帮我)联系客服|"
+    r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |your )?(?:human|person|someone|somebody|real person|agent|"
+    r"representative|manager|customer service|support)\b|"
+    r"\b(?:connect|transfer|put) me (?:to|through to|with) (?:a |an )?(?:human|person|agent|representative|"
+    r"support|customer service|someone|manager)\b|"
+    r"\b(?:i (?:want|need|would like)|get me|give me|can i (?:get|have)) (?:a |an |to talk to a )?"
+    r"(?:human|real person|live agent|agent|representative|operator)\b|\b(?:human|live) agent\b|\breal person\b",
     re.IGNORECASE,
+)
+# "我不需要转人工", "I don't need a human agent": a request turned down in the same breath.
+_DECLINED = re.compile(
+    r"(?:不|别|无需|不用|没必要)[^，。,.!?！？]{0,4}$|(?:don't|do not|no need|not)\W+(?:\w+\W+){0,3}$", re.IGNORECASE
 )
 
 
 def asks_for_person(question: str) -> bool:
-    return bool(_WANTS_PERSON.search(question))
+    return any(not _DECLINED.search(question[: match.start()]) for match in _WANTS_PERSON.finditer(question))
 
 
 def keyword_scores(text: str) -> dict[str, float]:

@@ -10,6 +10,7 @@ engine's answer. Each reply says which rung answered and what the check found.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -161,18 +162,19 @@ class GuardedEngine(Engine):
         if case.on_text is None or stream is None or (case.effort == "best" and beams > 1):
             return self.model.answer(case)
         raw, pieces = "", stream(case)
-        while True:
-            try:
-                raw += next(pieces)
-            except StopIteration as end:
-                # A stream may return its final Reply (what it knows beyond the text: a truncated answer).
-                if isinstance(end.value, Reply):
-                    return end.value
-                return self.model.reply_for(case, raw)  # type: ignore[attr-defined]
-            ready = releasable(raw, reasoning=getattr(self.model, "reasoning", True))
-            # Only text that passes the check is sent; the rest waits for the end (and the full check).
-            if len(ready) > len(shown.text) and check_reply(Reply(text=ready), case).ok:
-                shown.catch_up(ready)
+        with contextlib.closing(pieces):  # whatever happens here, the stream (and its generation) is ended
+            while True:
+                try:
+                    raw += next(pieces)
+                except StopIteration as end:
+                    # A stream may return its final Reply (what it knows beyond the text: a truncated answer).
+                    if isinstance(end.value, Reply):
+                        return end.value
+                    return self.model.reply_for(case, raw)  # type: ignore[attr-defined]
+                ready = releasable(raw, reasoning=getattr(self.model, "reasoning", True))
+                # Only text that passes the check is sent; the rest waits for the end (and the full check).
+                if len(ready) > len(shown.text) and check_reply(Reply(text=ready), case).ok:
+                    shown.catch_up(ready)
 
     def _offline(self, case: Case, reply: Reply, check: str) -> Reply:
         reply.rung = "offline"

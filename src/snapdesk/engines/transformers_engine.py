@@ -24,6 +24,8 @@ from ..config import EngineEntry
 from .base import Case, Engine, EngineUnavailableError, Reply
 from .prompt import build_messages, clean_output, reply_from_output, resized
 
+# How long a streamed generate told to stop may take to notice (it checks once per token).
+_STOP_GRACE_SECONDS = 10.0
 # Special tokens clean_output reads (reasoning, boxes); every other special token is stripped before it.
 _READ_BY_CLEAN_OUTPUT = frozenset({"<think>", "</think>", "<|begin_of_box|>", "<|end_of_box|>"})
 
@@ -75,10 +77,12 @@ class TransformersEngine(Engine):
         eos = self.model.generation_config.eos_token_id
         eos_ids = [eos] if isinstance(eos, int) else list(eos or ())
         # How a finished answer ends when decoded with its special tokens (GLM: <|user|>, <|endoftext|>, …).
-        self._ends = tuple(self.processor.tokenizer.convert_ids_to_tokens(eos_ids))
+        ends = self.processor.tokenizer.convert_ids_to_tokens(eos_ids)
+        self._ends = tuple(token for token in ends if token)
         # One generate at a time: the service calls engines from a thread pool, and a model on one
         # device gains nothing from interleaved calls but memory pressure.
         self._lock = threading.Lock()
+        self._stuck = False  # a streamed generate that did not stop when told to (see stream)
 
     def generation_kwargs(self, case: Case) -> dict[str, Any]:
         """`generate` arguments for the case's rung: best (beams or sampling) or greedy (shorter)."""
@@ -124,10 +128,15 @@ class TransformersEngine(Engine):
     def _failed(self, error: Exception) -> LocalModelError:  # out of memory, a bad input shape: the guard falls back
         return LocalModelError(f"engine {self.name!r}: generation failed: {type(error).__name__}: {error}")
 
+    def _check_not_stuck(self) -> None:
+        if self._stuck:
+            raise LocalModelError(f"engine {self.name!r}: an earlier generate never stopped; restart SnapDesk")
+
     def answer(self, case: Case) -> Reply:
         import torch
 
         with self._lock:
+            self._check_not_stuck()
             kwargs = self._generate_kwargs(case)
             try:
                 with torch.inference_mode():
@@ -141,9 +150,10 @@ class TransformersEngine(Engine):
     def stream(self, case: Case) -> Generator[str, None, Reply]:
         """The answer's text as the model writes it (special tokens left out); returns the final Reply.
 
-        generate runs in a thread and hands its text over through transformers' TextIteratorStreamer; a
-        listener that stops listening (the guard withdrew the answer, the request is gone) stops generation
-        at the next token instead of leaving the model busy."""
+        generate runs in a thread and hands its text over through transformers' TextIteratorStreamer. Closing
+        the stream early (the guard does when it stops reading) stops generation at the next token instead of
+        leaving the model busy. A generate that does not stop is given up on: this engine then refuses further
+        calls (the guard answers offline) rather than run a second generate beside a stuck one."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -153,6 +163,7 @@ class TransformersEngine(Engine):
 
         stop, failures = threading.Event(), []
         with self._lock:
+            self._check_not_stuck()
             kwargs = self._generate_kwargs(case)
             streamer = TextIteratorStreamer(
                 self.processor.tokenizer, skip_prompt=True, skip_special_tokens=False, timeout=kwargs["max_time"] + 30
@@ -165,7 +176,9 @@ class TransformersEngine(Engine):
                         self.model.generate(**kwargs)
                 except Exception as error:
                     failures.append(error)
-                    streamer.end()  # the listener is waiting for text that will not come
+                finally:
+                    # The listener waits for this even when generate (or the streamer's own decoding) failed.
+                    streamer.text_queue.put(streamer.stop_signal)
 
             worker = threading.Thread(target=generate, name=f"{self.name}-generate", daemon=True)
             worker.start()
@@ -179,7 +192,9 @@ class TransformersEngine(Engine):
                 raise LocalModelError(f"engine {self.name!r}: the model stopped sending text") from error
             finally:
                 stop.set()
-                worker.join()
+                worker.join(timeout=_STOP_GRACE_SECONDS)
+                if worker.is_alive():
+                    self._stuck = True
         if failures:
             raise self._failed(failures[0]) from failures[0]
         return self.reply_for(case, raw)

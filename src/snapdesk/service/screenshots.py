@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from ..errors import SnapDeskError
+from .cache import cache_key
 
 
 class ScreenshotNotFoundError(SnapDeskError):
@@ -51,13 +52,15 @@ async def screenshot_response(state: Any, digest: str) -> Response:
     data = await asyncio.to_thread(state.store.image_bytes, digest=digest)
     if data is None:
         raise ScreenshotNotFoundError(f"no stored image {digest}")
-    if is_unread(digest, data):
+    checked = cache_key("checked", digest)
+    if is_unread(digest, data) and state.cache.get(checked) is None:
         try:
             await asyncio.to_thread(state.assistant.prepare, data)
         except SnapDeskError:
             # Refused once read, as it would have been on arrival: not kept (nor decoded again on the next view).
             await asyncio.to_thread(state.store.delete_image, digest=digest)
             raise
+        state.cache.set(checked, b"1", ttl=state.settings.cache_ttl_seconds)  # the next view needs no decoding
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",

@@ -228,8 +228,6 @@ async function restore() {
     Object.assign(state, { session: null, shot: null, meta: {} });
     return api.save(state);
   }
-  if (state.shot) showPicture(state.shot);
-  else await showStoredPicture(found.messages);
   let last = [];
   for (const message of found.messages) {
     if (message.role === "user") {
@@ -240,8 +238,11 @@ async function restore() {
       last = message.evidence || [];
     }
   }
-  showEvidence(last);
   toBottom();
+  // The conversation first; the picture (perhaps fetched from the server) and its boxes after it.
+  if (state.shot) showPicture(state.shot);
+  else await showStoredPicture(found.messages);
+  showEvidence(last);
 }
 
 // No local copy (localStorage was full, or cleared but for the session): the session's last screenshot from
