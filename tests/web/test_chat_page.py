@@ -132,9 +132,10 @@ def test_answer_streams_with_evidence_facts_feedback_and_survives_reload(
     )
     page.reload()
     page.locator(".msg.bot").nth(1).locator(".rate").wait_for()
-    assert page.locator("#preview").is_visible()
+    page.locator("#preview").wait_for(state="visible")  # the conversation first, then the fetched picture
+    page.wait_for_function("() => document.getElementById('preview-img').naturalWidth > 0")
     assert page.locator("#preview-img").evaluate("img => img.naturalWidth") == 540  # the local copy is 332 wide
-    assert page.locator("#overlay .box").count() >= 3
+    page.locator("#overlay .box").nth(2).wait_for()
 
 
 def test_handover_shows_team_and_reference(page: Any, snapdesk_server: str, tmp_path: Path, artifacts: Path) -> None:
