@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from snapdesk import Assistant
+from snapdesk.intake import load_image
+from snapdesk.perception import perceive
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
 
@@ -92,3 +94,11 @@ def test_a_customer_who_asks_for_a_person_is_handed_over(assistant: Assistant, n
     answer = assistant.generate(image=real(name), text=question)
     assert answer.escalate, answer.text
     assert ("人工" in answer.text) if name.startswith("zh_") or "人工" in question else ("agent" in answer.text)
+
+
+def test_small_text_on_a_desktop_screenshot_is_read(assistant: Assistant) -> None:
+    # Postman at 1920×1020: its JSON body (about 12 px) is lost when the detector shrinks the image to 960 px
+    # wide, and read at the larger size desktop screenshots get (perception/ocr.py `for_shape`).
+    image = load_image(real("zh_desktop_postman_api_error_please_login_501.png")).image
+    read = " ".join(line.text for line in perceive(image, settings=assistant.ocr).lines)
+    assert "errno" in read and "501" in read and "请登录" in read, read

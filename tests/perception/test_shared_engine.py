@@ -112,3 +112,30 @@ def test_sessions_do_not_spin_wait() -> None:
     for stage in (engine.text_det, engine.text_rec):
         options = stage.session.session.get_session_options()
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+@pytest.mark.parametrize(
+    ("size", "side"),
+    [
+        ((1080, 2340), 960),  # a phone: as configured
+        ((1920, 1080), 1440),  # a desktop: half again, for its smaller text
+        ((1350, 900), 1350),  # never past the image's own width
+        ((1280, 960), 960),  # a small landscape image: as configured
+        ((2700, 1200), 1440),  # a collage of phone screens
+    ],
+)
+def test_landscape_screenshots_are_detected_at_a_larger_size(size: tuple[int, int], side: int) -> None:
+    width, height = size
+    assert ocr.for_shape(FULL, width=width, height=height).det_limit_side == side
+
+
+def test_the_fast_rung_scales_the_same_way() -> None:
+    assert ocr.for_shape(FAST, width=1920, height=1080).det_limit_side == 1104
+    assert ocr.for_shape(FAST, width=1080, height=2340).det_limit_side == 736
+
+
+def test_a_desktop_screenshot_reaches_the_detector_at_the_larger_size(
+    det_inputs: list[tuple[int, tuple[int, ...]]],
+) -> None:
+    read_lines(Image.new("RGB", (1920, 1080), "white"), settings=FULL)
+    assert [shape[2:] for _, shape in det_inputs] == [(800, 1440)]  # 1080 × 0.75 = 810, to a multiple of 32

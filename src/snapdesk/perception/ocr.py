@@ -157,6 +157,7 @@ def read_lines(image: Image.Image | np.ndarray, *, settings: OcrSettings = OcrSe
     """
     array = image if isinstance(image, np.ndarray) else np.asarray(image.convert("RGB"))
     height, width = array.shape[:2]
+    settings = for_shape(settings, width=width, height=height)
     if height <= width * _TILE_ABOVE:
         return _read(array, settings)
     tile = max(int(width * _TILE_ASPECT), 64)
@@ -179,6 +180,26 @@ def read_lines(image: Image.Image | np.ndarray, *, settings: OcrSettings = OcrSe
         top = bottom - overlap
 
 
+def for_shape(settings: OcrSettings, *, width: int, height: int) -> OcrSettings:
+    """The settings an image of this shape is read with: landscape screenshots at least _WIDE_FROM pixels wide
+    (desktops, collages of phone screens) are detected at _WIDE_SCALE times the detector size, capped at the
+    image's own width.
+
+    The detector size bounds the longer side. A phone screenshot's text is drawn at about three pixels per
+    point, so it survives being shrunk to 960 px tall; a desktop's 12-14 px text shrunk by half falls under
+    what the detector finds. Measured on the landscape screenshots of ../shared/real and the dev set
+    (characters recovered against a 2000-px reading): 960 → 0.80-0.99, ×1.5 → 0.92-1.00, at a median 1.32
+    times the OCR time of those images (BENCHMARKS.md); portrait screenshots are read as before.
+    """
+    if width > height and width >= _WIDE_FROM:
+        side = min(round(settings.det_limit_side * _WIDE_SCALE), width)
+        if side > settings.det_limit_side:
+            return replace(settings, det_limit_side=side)
+    return settings
+
+
+_WIDE_FROM = 1300
+_WIDE_SCALE = 1.5
 _TILE_ABOVE = 6.0  # tile images taller than this many widths
 _TILE_ASPECT = 3.0  # tiles three widths tall: shrunk to 2,000 px they keep 60% of their size
 
