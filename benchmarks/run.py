@@ -570,7 +570,7 @@ def write_report(
         f"- Assistant OCR settings in the main run: det_limit_side={ocr.det_limit_side}, use_cls={ocr.use_cls}, "
         f"min_confidence={ocr.min_confidence}, threads={ocr.threads or 'all cores'}; moderators: NudeNet (default); "
         "perception cache off (`perception_cache_size=0`) so every call runs OCR. Landscape screenshots at least "
-        "1300 px wide (5 of the set) are detected at 1.5 × det_limit_side, capped at their width "
+        "1300 px wide (5 of the set) are detected at 4/3 × det_limit_side, capped at their width "
         "(`snapdesk.perception.ocr.for_shape`), in the bare loop and the pipeline alike, and in each row of the "
         "sweep below relative to its own det_limit_side."
     )

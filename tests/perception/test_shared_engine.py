@@ -118,10 +118,11 @@ def test_sessions_do_not_spin_wait() -> None:
     ("size", "side"),
     [
         ((1080, 2340), 960),  # a phone: as configured
-        ((1920, 1080), 1440),  # a desktop: half again, for its smaller text
-        ((1350, 900), 1350),  # never past the image's own width
+        ((1920, 1080), 1280),  # a desktop: a third again, for its smaller text
+        ((1300, 900), 1280),
+        ((1310, 1300), 1280),
         ((1280, 960), 960),  # a small landscape image: as configured
-        ((2700, 1200), 1440),  # a collage of phone screens
+        ((2700, 1200), 1280),  # a collage of phone screens
     ],
 )
 def test_landscape_screenshots_are_detected_at_a_larger_size(size: tuple[int, int], side: int) -> None:
@@ -130,12 +131,14 @@ def test_landscape_screenshots_are_detected_at_a_larger_size(size: tuple[int, in
 
 
 def test_the_fast_rung_scales_the_same_way() -> None:
-    assert ocr.for_shape(FAST, width=1920, height=1080).det_limit_side == 1104
+    assert ocr.for_shape(FAST, width=1920, height=1080).det_limit_side == 981
     assert ocr.for_shape(FAST, width=1080, height=2340).det_limit_side == 736
+    larger = replace(FULL, det_limit_side=1200)
+    assert ocr.for_shape(larger, width=1500, height=900).det_limit_side == 1500  # never past the image's width
 
 
 def test_a_desktop_screenshot_reaches_the_detector_at_the_larger_size(
     det_inputs: list[tuple[int, tuple[int, ...]]],
 ) -> None:
     read_lines(Image.new("RGB", (1920, 1080), "white"), settings=FULL)
-    assert [shape[2:] for _, shape in det_inputs] == [(800, 1440)]  # 1080 × 0.75 = 810, to a multiple of 32
+    assert [shape[2:] for _, shape in det_inputs] == [(704, 1280)]  # 1080 × 2/3 = 720, down to a multiple of 32
