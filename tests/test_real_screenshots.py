@@ -102,3 +102,5 @@ def test_small_text_on_a_desktop_screenshot_is_read(assistant: Assistant) -> Non
     image = load_image(real("zh_desktop_postman_api_error_please_login_501.png")).image
     read = " ".join(line.text for line in perceive(image, settings=assistant.ocr).lines)
     assert "errno" in read and "501" in read and "请登录" in read, read
+    answer = assistant.generate(image=real("zh_desktop_postman_api_error_please_login_501.png"), text="返回501什么意思")
+    assert "errno: 501" in answer.fields["codes"] and "errno: 501" in answer.text

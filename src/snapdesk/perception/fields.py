@@ -224,7 +224,8 @@ def _app_frames(texts: list[str]) -> tuple[str | None, list[str]]:
 
 
 def _normalise_code(code: str) -> str:
-    return re.sub(r"\s+", " ", code.replace("：", ":")).strip()
+    # A JSON body's `"errno": 501` is the code errno: 501, without the quote the pattern let through.
+    return re.sub(r"\s+", " ", code.replace("：", ":").replace('"', "").replace("'", "")).strip()
 
 
 def _unit(unit: str) -> str:
