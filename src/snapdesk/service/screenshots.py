@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from fastapi.responses import Response
 
 from ..errors import SnapDeskError
 from .cache import cache_key
+from .deps import error_responses
 
 
 class ScreenshotNotFoundError(SnapDeskError):
@@ -30,11 +32,20 @@ _MAGIC = (
     (b"BM", "image/bmp"),
 )
 IMAGE_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "application/octet-stream")
-DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
-RESPONSE_200 = {
-    "description": "The screenshot's bytes as uploaded",
-    "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_MEDIA_TYPES},
-}
+Digest = Annotated[str, Path(pattern=r"^sha256:[0-9a-f]{64}$", description="A message's image_digest")]
+
+
+def screenshot_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that serves a stored screenshot: its bytes, the route's errors, and the refusal
+    of an upload kept unread that intake or moderation refuses now."""
+    refused = "The request does not validate; or a screenshot kept unread under load that intake or moderation "
+    return {
+        200: {
+            "description": "The screenshot's bytes as uploaded",
+            "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_MEDIA_TYPES},
+        },
+        **error_responses({**errors, 422: refused + "refuses now"}),
+    }
 
 
 def media_type(data: bytes) -> str:

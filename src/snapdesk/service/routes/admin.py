@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from ...errors import SnapDeskError
 from ..deps import CALLER_ERRORS, INVALID, Caller, State, Text, error_responses, require_admin
-from ..screenshots import DIGEST_PATTERN, RESPONSE_200, screenshot_response
+from ..screenshots import Digest, screenshot_response, screenshot_responses
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 AdminDep = Annotated[Caller, Depends(require_admin)]
@@ -79,22 +79,14 @@ async def conversation(
 @router.get(
     "/images/{digest}",
     response_class=Response,
-    responses={
-        200: RESPONSE_200,
-        **error_responses(
-            {
-                **ADMIN_ERRORS,
-                404: "No stored screenshot with this digest (never stored, or purged)",
-                422: "The request does not validate; or a screenshot kept unread under load that intake or "
-                "moderation refuses now",
-            }
-        ),
-    },
+    responses=screenshot_responses(
+        {**ADMIN_ERRORS, 404: "No stored screenshot with this digest (never stored, or purged)"}
+    ),
 )
 async def image(
     state: State,
     _: AdminDep,
-    digest: Annotated[str, Path(pattern=DIGEST_PATTERN, description="A message's image_digest")],
+    digest: Digest,
 ) -> Response:
     """A stored screenshot by its digest, for the conversation view."""
     return await screenshot_response(state, digest)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi import Path as FastApiPath
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..chat import SessionNotFoundError
 from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
-from ..screenshots import DIGEST_PATTERN, RESPONSE_200, ScreenshotNotFoundError, screenshot_response
+from ..screenshots import Digest, ScreenshotNotFoundError, screenshot_response, screenshot_responses
 
 router = APIRouter(tags=["sessions"])
 
@@ -35,21 +34,11 @@ async def get_session(session_id: Text, state: State, caller: CallerDep) -> dict
 @router.get(
     "/sessions/{session_id}/images/{digest}",
     response_class=Response,
-    responses={
-        200: RESPONSE_200,
-        **error_responses(
-            {
-                **CALLER_ERRORS,
-                404: "No such session for this key, or no such screenshot in it",
-                422: "The request does not validate; or a screenshot kept unread under load that intake or "
-                "moderation refuses now",
-            }
-        ),
-    },
+    responses=screenshot_responses({**CALLER_ERRORS, 404: "No such session for this key, or no such screenshot in it"}),
 )
 async def session_image(
     session_id: Text,
-    digest: Annotated[str, FastApiPath(pattern=DIGEST_PATTERN, description="A message's image_digest")],
+    digest: Digest,
     state: State,
     caller: CallerDep,
 ) -> Response:
