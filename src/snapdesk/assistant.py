@@ -10,15 +10,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answering.grounding import customer_messages, ground
+from .answering.grounding import ground
 from .answering.intent import classify_intent
+from .answering.question import understand
 from .answering.relations import relations
 from .config import Settings
 from .engines import Case, Engine, Turn, load_engine
 from .errors import QuestionError
 from .intake import ImageSource, IntakeLimits, Moderator, PreparedImage, load_image, load_moderators, moderate
 from .knowledge import KnowledgeStore, demo_kb_path
-from .knowledge.text import detect_language
 from .perception import OcrSettings, Perception, perceive
 from .perception import from_json as perception_from_json
 from .perception import to_json as perception_to_json
@@ -160,7 +160,7 @@ class Assistant:
             fields = extract_fields(perception) if perception is not None else None
         mark = time.perf_counter()
         knowledge = self.knowledge.current()
-        language = detect_language(question) if any(ch.isalpha() for ch in question) else knowledge.language
+        asked = understand(question, default_language=knowledge.language)
         context = " ".join(turn.text for turn in history[-4:])
         intent = classify_intent(
             question,
@@ -169,23 +169,24 @@ class Assistant:
             context=context,
             has_exception=bool(fields and fields.exceptions),
         )
-        extra = [r.zh if language == "zh" else r.en for r in relations(fields, question=question)] if fields else []
-        if perception is not None and perception.screen == "chat":
-            extra += customer_messages(perception)
         grounding = ground(
-            knowledge,
-            question=question,
-            intent=intent,
-            perception=perception,
-            fields=fields,
-            context=context,
-            extra=extra,
+            knowledge, question=asked, intent=intent, perception=perception, fields=fields, context=context
+        )
+        related = (
+            relations(
+                fields,
+                question=question,
+                passages=[hit.passage.text for hit in grounding.hits[:3]],
+                perception=perception,
+            )
+            if fields
+            else []
         )
         timings["retrieval_ms"] = _ms(mark)
         mark = time.perf_counter()
         case = Case(
             question=question,
-            language=language,
+            language=asked.language,
             intent=intent,
             knowledge=knowledge,
             hits=grounding.hits,
@@ -196,6 +197,8 @@ class Assistant:
             effort=effort,
             deadline=deadline,
             on_text=on_text,
+            asked=asked,
+            relations=related,
         )
         reply = self.engine.answer(case)
         timings["engine_ms"] = _ms(mark)
@@ -205,7 +208,7 @@ class Assistant:
             intent=intent,
             escalate=reply.escalate,
             team=reply.team,
-            language=language,
+            language=asked.language,
             evidence=_evidence(perception, reply.text, pointed=reply.boxes),
             passages=[
                 {

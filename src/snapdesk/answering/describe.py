@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+from ..knowledge.text import tokens
 from ..perception import Perception
 from ..perception.fields import Fields
 from ..safety import mask_pii
+from .extract import WANTS
 from .grounding import customer_messages, has_problem_words, salient_texts
+from .question import Question
 
 _EVENT = re.compile(r"【[^】]+】|已到达|已发出|揽收|派送|签收|arrived|departed|out for delivery|picked up", re.I)
 _BUTTONISH = 5  # a stressed text this short with no problem word is a button or a price
@@ -111,3 +114,15 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
     if fields.codes and not any(code in " ".join(out) for code in fields.codes):
         add(f"错误码 {fields.codes[0]}" if zh else f"error code {fields.codes[0]}")
     return out
+
+
+def rank_facts(items: list[str], question: Question) -> list[str]:
+    """The facts that bear on what was asked first: those sharing the question's words, holding what its kind
+    wants (a date for "when", an amount for "how much"), or stating a problem; the order of `facts` breaks ties."""
+
+    def weight(item: str) -> float:
+        shared = len(set(question.terms) & set(tokens(item)))
+        wanted = sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(item))
+        return shared + wanted + 0.5 * has_problem_words(item)
+
+    return sorted(items, key=lambda item: -weight(item))

@@ -11,14 +11,16 @@ robust for any knowledge base, not only one:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..knowledge import Hit, KnowledgeBase
+from ..knowledge import Hit, KnowledgeBase, QueryPart
+from ..knowledge.glossary import expand
+from ..knowledge.text import detect_language
 from ..perception import DIALOG, RED_TEXT, TOAST, WARNING, Perception
 from ..perception.fields import Fields
 from ..safety import looks_like_instruction
 from .intent import VOCABULARY, keyword_scores
+from .question import Question
 
 PROBLEM_WORDS = (
     "失败",
@@ -127,30 +129,73 @@ def problem_evidence(perception: Perception | None, fields: Fields | None) -> bo
     return any(has_problem_words(text) for text in salient_texts(perception))
 
 
+# How much each source of query words counts. The question leads; what the screen stresses says what it is
+# about when the question names nothing ("怎么办？") and breaks ties when it does.
+QUESTION_WEIGHT = 1.0
+TRANSLATION_WEIGHT = 0.7  # the question's support words in the knowledge base's other language
+SCREEN_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.35  # earlier turns of the conversation
+INTENT_WEIGHT = 0.3  # the intent's generic words, only for a question that names nothing
+
+
 def ground(
     knowledge: KnowledgeBase,
     *,
-    question: str,
+    question: Question,
     intent: str,
     perception: Perception | None,
     fields: Fields | None,
     context: str = "",
-    extra: Sequence[str] = (),
     limit: int = 6,
 ) -> Grounding:
     screen_keys = list(fields.keys) if fields else []
-    statuses = list(fields.statuses) if fields else []
     passage_keys = {key for passage in knowledge.passages for key in passage.keys}
-    keys = screen_keys + [s for s in statuses if s in passage_keys]
-    # When the question names no topic ("怎么办？"), the intent's words help find the article.
-    topical = keyword_scores(question).get(intent, 0) > 0
-    intent_words = "" if topical else " ".join(VOCABULARY.get(intent, ())[:6])
-    query = " ".join([question, question, context, *statuses, *salient_texts(perception)[:6], *extra, intent_words])
-    hits = knowledge.search(query, keys=keys, limit=max(limit * 2, 12))
+    screen_text = perception.text if perception is not None else ""
+    statuses = list(fields.statuses) if fields else []
+    # A label the question names that the screen shows and the knowledge base knows ("立即开通", "Accepted").
+    named = [k for k in passage_keys if _specific(k) and k in question.text and k in screen_text]
+    keys = list(dict.fromkeys(screen_keys + statuses + named))
+    chat = customer_messages(perception) if perception is not None and perception.screen == "chat" else []
+    screen = " ".join([*statuses, *salient_texts(perception)[:6], *chat])
+    parts = [
+        QueryPart(question.text, QUESTION_WEIGHT, focus=True),
+        QueryPart(expand(question.text), TRANSLATION_WEIGHT, focus=True),
+        QueryPart(screen, SCREEN_WEIGHT),
+        QueryPart(context, CONTEXT_WEIGHT),
+    ]
+    if question.vague:
+        parts.append(QueryPart(" ".join(VOCABULARY.get(intent, ())[:6]), INTENT_WEIGHT))
+    hits = knowledge.search(parts, keys=keys, limit=max(limit * 2, 12))
     hits = [hit for hit in hits if not _about_other_case(hit, screen_keys)]
-    hits = _rerank_by_intent(hits, intent)
+    hits = _prefer_screen_language(hits, knowledge, screen_text)
+    if question.vague:
+        hits = _rerank_by_intent(hits, intent)
     hits = _apply_thresholds(hits, fields)
+    query = " ".join(part.text for part in parts if part.text)
     return Grounding(hits=hits[:limit], query=query, keys=keys)
+
+
+def _specific(key: str) -> bool:
+    """Long enough to name one thing: "立即开通", "Accepted"; not "我的" or "OK"."""
+    return len(key) >= 3 if any("\u4e00" <= ch <= "\u9fff" for ch in key) else len(key) >= 4
+
+
+# A knowledge base written for several products in two languages: the screenshot's language says which
+# product it shows, so its articles come first among equals.
+SCREEN_LANGUAGE_BOOST = 1.8
+
+
+def _prefer_screen_language(hits: list[Hit], knowledge: KnowledgeBase, screen_text: str) -> list[Hit]:
+    if not screen_text.strip() or not knowledge.mixed_languages:
+        return hits
+    language = detect_language(screen_text)
+    boosted = [
+        replace(hit, score=hit.score * SCREEN_LANGUAGE_BOOST, focus=hit.focus * SCREEN_LANGUAGE_BOOST)
+        if knowledge.passage_language(hit.passage) == language
+        else hit
+        for hit in hits
+    ]
+    return sorted(boosted, key=lambda hit: (len(hit.matched_keys), hit.score), reverse=True)
 
 
 def _about_other_case(hit: Hit, screen_keys: list[str]) -> bool:

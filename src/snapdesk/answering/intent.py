@@ -162,14 +162,15 @@ _SCREEN_INTENT = {
 # document's "handing the case to a person when it should"). Requests, not mentions: "需要人工审核",
 # "人工客服说已经退款了", "verify you are human" and "the agent said" are not asking for anyone.
 _WANTS_PERSON = re.compile(
-    r"转人工|转接(?:人工|客服)|转客服|找人工|找客服|找真人|真人客服|人工服务|请人工|联系人工|有人吗|有没有人在|"
+    r"转人工|转接(?:人工|客服)|转客服|找(?:个)?人工|找客服|找个?(?:能管事|管事)的人|找真人|真人客服|人工服务|请人工|联系人工|有人吗|有没有人在|"
     r"(?<![需不])要(?:个|找)?人工(?!智能)|人工客服(?![说讲称回告表答])|(?:怎么|如何|我要|我想|帮我)联系客服|"
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |your )?(?:human|person|someone|somebody|real person|agent|"
     r"representative|manager|customer service|support)\b|"
     r"\b(?:connect|transfer|put) me (?:to|through to|with) (?:a |an )?(?:human|person|agent|representative|"
     r"support|customer service|someone|manager)\b|"
     r"\b(?:i (?:want|need|would like)|get me|give me|can i (?:get|have)) (?:a |an |to talk to a )?"
-    r"(?:human|real person|live agent|agent|representative|operator)\b|\b(?:human|live) agent\b|\breal person\b",
+    r"(?:human|real person|live agent|agent|representative|operator|someone who|somebody who|manager)\b|"
+    r"\b(?:human|live) agent\b|\breal person\b|\bcan (?:someone|somebody) (?:from [\w ]{1,30} )?(?:look|check|help)",
     re.IGNORECASE,
 )
 # "我不需要转人工", "I don't need a human agent": a request turned down in the same breath.

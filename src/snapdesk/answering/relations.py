@@ -1,13 +1,27 @@
-"""Relations a customer needs and the screenshot does not spell out: over the limit by how much,
-short of a coupon threshold by how much, past the promised date."""
+"""Relations a customer needs and the screenshot does not spell out: over the limit by how much, short of
+a minimum by how much, the price after a coupon, what points are worth, what is left to download, the
+deadline after a timestamp, the tax inside an invoice line, how a total adds up, a cheaper option.
+
+Every relation is checked (each number it reads is on the screen, in the question or in a passage) and
+stated with its numbers in one short clause, in Chinese and English. Those the question asks about
+come first."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ..perception.fields import Amount, Fields
+from ..perception.types import Perception
+
+if TYPE_CHECKING:
+    from .arithmetic import Rule
+
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -15,6 +29,22 @@ class Relation:
     kind: str
     zh: str
     en: str
+    numbers: tuple[str, ...] = ()  # the figures computed, as written in zh and en
+
+
+@dataclass(frozen=True)
+class Found:
+    relation: Relation
+    inputs: tuple[Decimal, ...]  # every number it read: each must be on the screen, in the question or a passage
+    cues: tuple[str, ...] = ()  # words whose mention in the question says it is the relation asked about
+
+
+@dataclass(frozen=True)
+class Case:
+    fields: Fields
+    question: str
+    rules: list[Rule]  # the passages' table rows and sentences, best passage first
+    passages: Sequence[str]
 
 
 def money(value: Decimal) -> str:
@@ -23,75 +53,157 @@ def money(value: Decimal) -> str:
     return f"{quantised:,.2f}"
 
 
-def relations(fields: Fields, *, question: str = "") -> list[Relation]:
-    out: list[Relation] = []
-    due = fields.amount("due")
-    single = fields.amount("single_limit")
-    daily = fields.amount("daily_limit")
-    paid = fields.amount("paid_today")
-    balance = fields.amount("balance")
+def plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def numbers(text: str) -> list[Decimal]:
+    return [Decimal(m.group(0).replace(",", "")).normalize() for m in NUMBER.finditer(text)]
+
+
+def relations(
+    fields: Fields,
+    *,
+    question: str = "",
+    passages: Sequence[str] = (),
+    perception: Perception | None = None,
+) -> list[Relation]:
+    # Imported here: arithmetic.py builds on this module's Relation, Found and Case.
+    from .arithmetic import BUILDERS, rules
+
+    case = Case(fields, question, rules(passages), passages)
+    found = [*_limits(fields), *_quota_and_dates(fields, question)]
+    for build in BUILDERS:
+        found += build(case)
+    known = _known_numbers(fields, question, passages, perception)
+    checked = [f for f in found if all(n.normalize() in known for n in f.inputs)]
+    # The screen's own "满120减20" already gave below_threshold: the same shortfall once is enough.
+    said = [set(f.inputs) for f in checked if f.relation.kind == "below_threshold"]
+    checked = [f for f in checked if not (f.relation.kind == "shortfall" and set(f.inputs) in said)]
+    ranked = sorted(enumerate(checked), key=lambda pair: (-_asked(pair[1], question), pair[0]))
+    return [f.relation for _, f in ranked]
+
+
+# Question words that say a kind of relation is what the customer wants to know.
+ASKS: dict[str, re.Pattern[str]] = {
+    kind: re.compile(words, re.IGNORECASE)
+    for kind, words in {
+        "over_single_limit": r"限额|limit|失败|fail",
+        "over_daily_limit": r"限额|limit|失败|fail",
+        "balance_short": r"余额|不足|balance|insufficient",
+        "below_threshold": r"券|门槛|满减|coupon|minimum",
+        "quota_nearly_used": r"用完|满了|空间|额度|quota|storage|full",
+        "past_promised_date": r"到|没|still|late|yet",
+        "deadline": r"最晚|几点|哪天|什么时候|何时|来得及|截止|期限|之前|多久|when|deadline|in time|too late|until",
+        "remaining": r"剩|还要|还需|多少|left|remaining|how much|how long|progress",
+        "shortfall": r"差|凑|门槛|不能用|用不了|不让用|minimum|short|won'?t|refus|not (?:accept|take|work)|why",
+        "discount_applied": r"券|优惠|折|实付|付多少|coupon|code|voucher|discount|how much",
+        "conversion": r"抵|换|值|worth|convert|多少钱|how much",
+        "line_tax": r"税|多收|差价|为什么|tax|overcharg|why|difference|more than",
+        "totals": r"总共|一共|合计|最后|到底|付多少|另外|再加|how much|total|final|税|tax",
+        "cheaper_option": r"便宜|省钱|划算|cheaper|cheapest|less|save",
+        "item_amount": r"只退|这一件|这一台|这件|单独|退多少|only|just this|this one|refund",
+    }.items()
+}
+
+
+def _asked(found: Found, question: str) -> int:
+    pattern = ASKS.get(found.relation.kind)
+    said = set(numbers(question))
+    low = question.lower()
+    return (
+        (2 if pattern and pattern.search(question) else 0)
+        + sum(1 for n in set(found.inputs) if n.normalize() in said)
+        + sum(1 for cue in found.cues if cue and cue.lower() in low)
+    )
+
+
+def _known_numbers(fields: Fields, question: str, passages: Sequence[str], perception: Perception | None) -> set:
+    texts = [question, *passages, perception.text if perception else ""]
+    known = {n for text in texts for n in numbers(text)}
+    for value in _walk(fields):
+        if isinstance(value, str):
+            known.update(numbers(value))
+        elif isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+            known.add(Decimal(str(value)).normalize())
+    return known
+
+
+def _walk(value: object) -> Iterator[object]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from _walk(getattr(value, item.name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _walk(item)
+    elif isinstance(value, dict):
+        yield from _walk(list(value.values()))
+    else:
+        yield value
+
+
+# --------------------------------------------------------------------------------------------- limits and thresholds
+
+
+def _found(kind: str, zh: str, en: str, inputs: Sequence[Amount], *computed: Decimal) -> Found:
+    return Found(Relation(kind, zh, en, tuple(money(c) for c in computed)), tuple(a.value for a in inputs))
+
+
+def _limits(fields: Fields) -> list[Found]:
+    out: list[Found] = []
+    due, single, daily = fields.amount("due"), fields.amount("single_limit"), fields.amount("daily_limit")
+    paid, balance = fields.amount("paid_today"), fields.amount("balance")
     if due and single and due.value > single.value:
         over = due.value - single.value
-        out.append(
-            Relation(
-                "over_single_limit",
-                f"本次需支付 {_shown(due)}，超过单笔限额 {_shown(single)}，超出 {money(over)} 元",
-                f"this payment of {_shown(due)} is over the single-payment limit of {_shown(single)} by {money(over)}",
-            )
+        zh = f"本次需支付 {_shown(due)}，超过单笔限额 {_shown(single)}，超出 {money(over)} 元"
+        en = f"this payment of {_shown(due)} is over the single-payment limit of {_shown(single)} by {money(over)}"
+        out.append(_found("over_single_limit", zh, en, (due, single), over))
+    if due and daily and paid and due.value > (left := daily.value - paid.value):
+        zh = (
+            f"当日累计限额 {_shown(daily)}，今日已支付 {_shown(paid)}，剩余可用 {money(left)} 元，"
+            f"本次 {_shown(due)} 超出 {money(due.value - left)} 元"
         )
-    if due and daily and paid:
-        left = daily.value - paid.value
-        if due.value > left:
-            out.append(
-                Relation(
-                    "over_daily_limit",
-                    f"当日累计限额 {_shown(daily)}，今日已支付 {_shown(paid)}，剩余可用 {money(left)} 元，"
-                    f"本次 {_shown(due)} 超出 {money(due.value - left)} 元",
-                    f"the daily limit is {_shown(daily)} and {_shown(paid)} was already paid today, leaving "
-                    f"{money(left)}; this payment of {_shown(due)} is {money(due.value - left)} over",
-                )
-            )
+        en = (
+            f"the daily limit is {_shown(daily)} and {_shown(paid)} was already paid today, leaving "
+            f"{money(left)}; this payment of {_shown(due)} is {money(due.value - left)} over"
+        )
+        out.append(_found("over_daily_limit", zh, en, (due, daily, paid), left, due.value - left))
     if due and balance and balance.value < due.value:
-        out.append(
-            Relation(
-                "balance_short",
-                f"余额 {_shown(balance)} 不足以支付 {_shown(due)}，还差 {money(due.value - balance.value)} 元",
-                f"the balance of {_shown(balance)} is {money(due.value - balance.value)} short of {_shown(due)}",
-            )
-        )
-    threshold = fields.amount("threshold")
-    goods = fields.amount("goods")
+        gap = due.value - balance.value
+        zh = f"余额 {_shown(balance)} 不足以支付 {_shown(due)}，还差 {money(gap)} 元"
+        en = f"the balance of {_shown(balance)} is {money(gap)} short of {_shown(due)}"
+        out.append(_found("balance_short", zh, en, (due, balance), gap))
+    threshold, goods = fields.amount("threshold"), fields.amount("goods")
     if threshold and goods and goods.value < threshold.value:
         gap = threshold.value - goods.value
-        zh = f"商品金额 {_shown(goods)} 未达到满 {_plain(threshold.value)} 元的门槛，还差 {money(gap)} 元"
-        en = f"the goods amount {_shown(goods)} is below the {_plain(threshold.value)} threshold by {money(gap)}"
+        zh = f"商品金额 {_shown(goods)} 未达到满 {plain(threshold.value)} 元的门槛，还差 {money(gap)} 元"
+        en = f"the goods amount {_shown(goods)} is below the {plain(threshold.value)} threshold by {money(gap)}"
         shipping = fields.amount("shipping")
         if shipping and shipping.value > 0:
             zh += f"（运费 {_shown(shipping)} 不计入门槛）"
             en += f" (the {_shown(shipping)} shipping fee does not count)"
-        out.append(Relation("below_threshold", zh, en))
+        out.append(_found("below_threshold", zh, en, (threshold, goods), gap))
+    return out
+
+
+def _quota_and_dates(fields: Fields, question: str) -> list[Found]:
+    out: list[Found] = []
     for used, limit, unit in fields.quotas:
         if limit and used >= limit * 0.9:
             share = used / limit
-            out.append(
-                Relation(
-                    "quota_nearly_used",
-                    f"已用 {used:g}{unit} / {limit:g}{unit}（{share:.0%}）",
-                    f"{used:g}{unit} of {limit:g}{unit} used ({share:.0%})",
-                )
-            )
-    overdue = _past_promised_date(fields, question)
-    if overdue:
-        out.append(overdue)
+            zh = f"已用 {used:g}{unit} / {limit:g}{unit}（{share:.0%}）"
+            en = f"{used:g}{unit} of {limit:g}{unit} used ({share:.0%})"
+            out.append(Found(Relation("quota_nearly_used", zh, en, (f"{share:.0%}",)), ()))
+    said = _month_days(question)
+    if len(said) >= 2 and said[-1] > said[0]:
+        month, day = said[0]
+        zh, en = f"已超过页面预计的 {month}月{day}日", f"it is past the promised date ({month}/{day})"
+        out.append(Found(Relation("past_promised_date", zh, en), ()))
     return out
 
 
 def _shown(amount: Amount) -> str:
-    return amount.shown if amount.shown[:1] in "¥￥$€£" else f"¥{_plain(amount.value)}"
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    return amount.shown if amount.shown[:1] in "¥￥$€£" else f"¥{plain(amount.value)}"
 
 
 _MONTH_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(?:\d{4}-)?(\d{1,2})-(\d{1,2})")
@@ -103,18 +215,3 @@ def _month_days(text: str) -> list[tuple[int, int]]:
         month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         out.append((int(month), int(day)))
     return out
-
-
-def _past_promised_date(fields: Fields, question: str) -> Relation | None:
-    """The customer says today is later than the date the screenshot promised."""
-    said = _month_days(question)
-    if len(said) < 2:
-        return None
-    promised, today = said[0], said[-1]
-    if today <= promised:
-        return None
-    return Relation(
-        "past_promised_date",
-        f"已超过页面预计的 {promised[0]}月{promised[1]}日",
-        f"it is past the promised date ({promised[0]}/{promised[1]})",
-    )

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from ..answering.question import Question, understand
 from ..errors import SnapDeskError
 
 if TYPE_CHECKING:
+    from ..answering.relations import Relation
     from ..intake import PreparedImage
     from ..knowledge import Hit, KnowledgeBase
     from ..perception import Perception
@@ -54,6 +56,19 @@ class Case:
     # Streaming: called with each piece of checked answer text as it is written, and with reset=True when
     # text already sent is withdrawn (an answer that failed the check part-way). Engines that cannot stream ignore it.
     on_text: Callable[[str, bool], None] | None = field(default=None, repr=False, compare=False)
+    # What the question asks (computed once by the pipeline; derived here when a caller built the case by hand)
+    # and the relations computed over the screenshot's fields and the passages' numbers, most relevant first.
+    asked: Question | None = None
+    relations: list[Relation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.asked is None:
+            self.asked = understand(self.question, default_language=self.language)
+
+    @property
+    def understood(self) -> Question:
+        assert self.asked is not None  # set in __post_init__
+        return self.asked
 
 
 @dataclass

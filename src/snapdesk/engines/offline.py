@@ -1,34 +1,39 @@
 """The embedded default engine: a grounded answer composed from the case, on a laptop CPU, no network.
 
-It never writes policy of its own: the remedy is quoted from the knowledge base, the facts from the
+It never writes policy of its own: the answer is quoted from the knowledge base, the facts from the
 screenshot, the arithmetic from the fields; when no passage fits it says what it saw and hands over.
+The question drives it: the passage that answers what was asked, the sentences of it that hold what
+the kind of question wants, the direct answer first, then the evidence, then the hand-over.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import ClassVar
 
-from ..answering.describe import facts
-from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
-from ..answering.intent import VOCABULARY, asks_for_person, keyword_scores
-from ..answering.relations import relations
-from ..knowledge import Hit, Passage
+from ..answering.describe import facts, rank_facts
+from ..answering.extract import rank_units
+from ..answering.grounding import CODE_LIKE, problem_evidence
+from ..answering.intent import keyword_scores
+from ..answering.question import Question
+from ..knowledge import Hit, Passage, QueryPart
+from ..knowledge.glossary import expand
 from ..knowledge.loader import DEFAULT_FALLBACK
-from ..knowledge.text import tokens
+from ..knowledge.text import detect_language, is_cjk, normalize, tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
+from .compose import Composer, in_language
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；;\n])|(?<=[.!?])\s+")
-_ACTION = re.compile(
-    r"请|可以|可在|点击|需|建议|处理|联系|升级|更换|重新|补充|修改|申请|申诉|等待|关闭|充值|"
-    r"please|click|tap|contact|update|upgrade|retry|try|change|apply|wait|you can",
-    re.I,
-)
-_SYMPTOM = re.compile(r"^\s*(现象|symptom|cause)\s*[:：]", re.I)
 _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
-# Characters: the customer reads the first few lines. English needs more letters for the same content.
-_ANSWER_BUDGET = {"zh": 280, "en": 460}
+# Generic words of complaint handling and contact: they find the business's own passage on it, whose team,
+# channel and hours an upset customer or one asking for a person is told.
+CARE_QUERY = "投诉 不满 转人工 人工客服 联系客服 服务时间 complaint unhappy manager supervisor customer care contact"
+# How much of the question a passage must answer, by the question's own score share (see _fitting).
+FOCUS_MIN = 4.0
+FOCUS_STRONG = 15.0  # a question this well matched needs no share test (a cross-language match shares few words)
+COVERAGE_MIN = 0.25
+KEY_BOOST = 1.6
 
 
 class OfflineEngine(Engine):
@@ -36,64 +41,191 @@ class OfflineEngine(Engine):
     accepts_images: ClassVar[bool] = False
 
     def answer(self, case: Case) -> Reply:
+        asked = case.understood
         zh = case.language == "zh"
-        seen = facts(case.perception, case.fields, intent=case.intent, language=case.language)
-        wants_person = asks_for_person(case.question)
-        vague = not any(keyword_scores(case.question + " " + " ".join(t.text for t in case.history)).values())
+        seen = rank_facts(facts(case.perception, case.fields, intent=case.intent, language=case.language), asked)
+        wants_person = asked.wants_person or (asked.upset and asked.asks_for("contact"))
         no_problem = case.perception is not None and not problem_evidence(case.perception, case.fields)
-        if vague and no_problem and not wants_person:
+        lead = _fitting(case)
+        if asked.vague and not case.history and no_problem and not wants_person and lead is None:
             return _describe_and_ask(seen, zh)
-        chosen = _fitting(case)
-        related = [r.zh if zh else r.en for r in relations(case.fields, question=case.question)] if case.fields else []
-        if wants_person and (vague or not chosen):
-            # Asked for a person, about nothing the knowledge base answers: handed over with what was seen.
-            text = _sentence(seen, zh) + _sentence(related, zh) + to_a_person(zh)
-            return Reply(text=mask_pii(text), escalate=True)
-        if not chosen:
-            return self._nothing_fits(case, seen, related)
-        companions = [h for h in case.hits if h is not chosen[0] and set(h.matched_keys) & set(chosen[0].matched_keys)]
-        used = chosen + companions[:1]
-        team = next((h.passage.escalate_to for h in used if h.passage.escalate_to), None)
-        parts = [_sentence(seen, zh), _sentence(related, zh)]
-        handover = handover_sentence(team, zh) if team else to_a_person(zh) if wants_person else ""
-        head = "".join(p for p in parts if p)
-        budget = _ANSWER_BUDGET.get(case.language, 280) - len(head) - len(handover)
-        remedy = _remedy(chosen[0].passage, max(budget, 60), zh)
-        text = head + remedy + handover
-        return Reply(text=mask_pii(text), escalate=bool(team) or wants_person, team=team, passages=used)
+        related = [r.zh if zh else r.en for r in case.relations]
+        if lead is None and not wants_person and not asked.upset:
+            return _nothing_fits(case, seen, related)
+        care = _care(case) if wants_person or asked.upset else None
+        if care is not None and asked.upset and case.history:
+            lead = care  # answered before and back upset: the people who handle complaints, not the remedy again
+        escalate = bool(lead is not None and lead.escalate_to) or wants_person
+        owner = _owner(case, lead, care) if escalate else None
+        team = owner.escalate_to if owner is not None else None
+        composer = Composer(zh=zh, question=asked)
+        if asked.upset or wants_person:
+            composer.add(_apology(zh))
+        screen_first = asked.vague or asked.asks_for("meaning", "status", "cause", "verification") or lead is None
+        if screen_first:
+            composer.add_sentence(seen[:3])
+        composer.add_sentence(related[:2])
+        if escalate:
+            composer.add(handover_sentence(team, zh) if team else to_a_person(zh))
+            composer.add_sentence(_case_ids(case, zh), optional=True)
+            if owner is not None and owner is not lead:
+                composer.add_units(rank_units(owner, _reply_time_question(asked)), limit=2)
+        extra = _screen_terms(case)
+        for number, (passage, limit) in enumerate(_answering(case, lead)):
+            composer.add_units(rank_units(passage, asked, extra_terms=extra), limit=limit)
+            if number == 0 and not screen_first:
+                composer.add_sentence(seen[:2], optional=True)  # the evidence, after the direct answer
+        used = [h for h in case.hits if h.passage in (lead, owner)]
+        return Reply(text=mask_pii(composer.text()), escalate=escalate, team=team, passages=used)
 
-    def _nothing_fits(self, case: Case, seen: list[str], related: list[str]) -> Reply:
-        zh = case.language == "zh"
-        perception = case.perception
-        if case.intent == "other" and (perception is None or not seen):
-            return _describe_and_ask([], zh)  # no problem in sight: ask, don't hand over an empty case
-        intro = _sentence(seen, zh) + _sentence(related, zh)
-        # The business's own wording when it is in the customer's language; else the default in theirs.
-        knowledge = case.knowledge
-        fallback = knowledge.fallback if knowledge.language == case.language else DEFAULT_FALLBACK[case.language]
-        return Reply(text=mask_pii(intro + fallback), escalate=True, team=None)
 
-
-def _fitting(case: Case) -> list[Hit]:
-    """The best hit that really fits: an exact key, or the case's topic and enough shared words.
-
-    When the screen names a code or exception the knowledge base does not know, only a catch-all
-    passage ("其他未收录的闪退") fits: a passage about something else would be invented policy.
-    """
+def _fitting(case: Case) -> Passage | None:
+    """The passage that answers the case: among the best few, the one whose score (question and screen) and
+    share of the question's words are highest together; it must hold enough of the question, or an exact key
+    from the screen. A question that names nothing: the screen's topic decides."""
+    asked = case.understood
     unknown_code = bool(case.fields and any(CODE_LIKE.search(k) for k in case.fields.keys))
-    for hit in case.hits[:3]:
-        if hit.matched_keys:
-            return [hit]
-        if case.intent == "other":
-            continue  # no topic: only an exact key says a passage is about this case
-        if unknown_code and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
+    screen_keys = set(case.fields.keys) | set(case.fields.statuses) if case.fields else set()
+    candidates: list[tuple[float, Passage]] = []
+    for hit in case.hits[:4]:
+        if unknown_code and not hit.matched_keys and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
+            continue  # a passage about another code would be invented policy
+        coverage = _coverage(asked, hit.passage)
+        if asked.vague:
+            fits = hit.matched_keys or (_topic(hit.passage) in (None, case.intent) and case.intent != "other")
+            fits = fits and (bool(hit.matched_keys) or _shares(case, hit) >= 2)
+        else:
+            fits = bool(hit.matched_keys) or hit.focus >= FOCUS_STRONG or (
+                hit.focus >= FOCUS_MIN and coverage >= COVERAGE_MIN
+            )
+        if fits:
+            # A code or status the screen shows, found verbatim in the passage, says it is about this case.
+            seen_key = bool(set(hit.matched_keys) & screen_keys)
+            candidates.append((hit.score * (0.5 + coverage) * (KEY_BOOST if seen_key else 1.0), hit.passage))
+        if asked.vague and candidates:
+            break  # the first that fits, as ranked by keys and the screen
+    return max(candidates, key=lambda item: item[0])[1] if candidates else None
+
+
+def _answering(case: Case, lead: Passage | None) -> list[tuple[Passage, int]]:
+    """The passages whose sentences make the answer, and how many sentences each may give: the lead; the
+    prose of its section when it is a table row (a row means something only with it); a passage found by an
+    exact key from the screen (a known issue whose error text the screen shows); another that answers a
+    part of the question the lead does not."""
+    if lead is None:
+        return []
+    out = [(lead, 3)]
+    if lead.row is not None:
+        prose = next((p for p in case.knowledge.passages if p.row is None and _same_section(p, lead)), None)
+        if prose is not None:
+            out.append((prose, 1))
+    keyed = next((h.passage for h in case.hits[:4] if h.matched_keys and h.passage is not lead), None)
+    if keyed is not None:
+        out.append((keyed, 1))
+    second = _second(case, lead)
+    if second is not None:
+        out.append((second, 2))
+    return list({id(p): (p, n) for p, n in out}.values())
+
+
+def _same_section(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.heading == b.heading
+
+
+def _owner(case: Case, lead: Passage | None, care: Passage | None) -> Passage | None:
+    """The passage whose team takes the case: the lead's own; else one of the same article that hands over
+    (its topic's team); else the business's complaint and contact passage."""
+    if lead is not None and lead.escalate_to:
+        return lead
+    if lead is not None:
+        ranked = [h.passage for h in case.hits] + list(case.knowledge.passages)
+        same = next((p for p in ranked if p.source == lead.source and p.escalate_to), None)
+        if same is not None:
+            return same
+    return care
+
+
+def _case_ids(case: Case, zh: bool) -> list[str]:
+    """What the person taking over will need first: the order number the screen shows."""
+    if case.fields is None or not case.fields.order_ids:
+        return []
+    order = case.fields.order_ids[0]
+    return [f"订单号 {order}" if zh else f"order {order}"]
+
+
+def _coverage(asked: Question, passage: Passage) -> float:
+    """Share of the question's words the passage holds (itself or through the glossary's translation)."""
+    text = normalize(f"{passage.heading} {passage.article} {passage.text}")
+    own = set(tokens(text))
+    found = sum(1 for word in asked.words if (word in text if is_cjk(word[0]) else word in own))
+    bridged = set(tokens(expand(asked.text))) & own
+    return min(1.0, (found + 0.5 * len(bridged)) / max(len(asked.words), 1))
+
+
+def _second(case: Case, first: Passage | None) -> Passage | None:
+    """Another passage that answers a part of the question the first does not ("is shipping extra, and is
+    that the final price?")."""
+    if first is None:
+        return None
+    asked = case.understood
+    covered = set(tokens(f"{first.heading} {first.text}"))
+    for hit in case.hits[1:4]:
+        if hit.passage is first or hit.focus < FOCUS_MIN:
             continue
-        if _topic(hit.passage) not in (None, case.intent) and case.intent != "other":
-            continue  # a refund article does not answer a payment failure, however many words they share
-        shared = _case_tokens(case) & set(tokens(f"{hit.passage.heading} {hit.passage.text}"))
-        if len(shared) >= 2:
-            return [hit]
-    return []
+        new = (set(asked.terms) - covered) & set(tokens(f"{hit.passage.heading} {hit.passage.text}"))
+        if len(new) >= 2:
+            return hit.passage
+    return None
+
+
+def _care(case: Case) -> Passage | None:
+    """The business's passage on complaints and reaching a person: in the screenshot's language when the
+    knowledge base serves several products (the screen shows which), else in the customer's."""
+    hits = case.knowledge.search([QueryPart(CARE_QUERY), QueryPart(case.question, 0.5)], limit=8)
+    with_team = [h.passage for h in hits if h.passage.escalate_to]
+    language = detect_language(case.perception.text) if case.perception is not None else case.language
+    own = [p for p in with_team if case.knowledge.passage_language(p) == language]
+    return (own or with_team or [None])[0]
+
+
+def _reply_time_question(asked: Question) -> Question:
+    """The care passage is read for when and how the customer will hear back."""
+    return replace(asked, asks=("contact", "duration"), terms=(), words=(), numbers=())
+
+
+def _screen_terms(case: Case) -> frozenset[str]:
+    if case.fields is None:
+        return frozenset()
+    return frozenset(tokens(" ".join([*case.fields.statuses, *case.fields.keys])))
+
+
+def _shares(case: Case, hit: Hit) -> int:
+    words = [case.question, *(case.fields.statuses if case.fields else ())]
+    return len(set(tokens(" ".join(words))) & set(tokens(f"{hit.passage.heading} {hit.passage.text}")))
+
+
+def _topic(passage: Passage) -> str | None:
+    scores = keyword_scores(f"{passage.article} {passage.heading} {passage.text}")
+    best = max(scores, key=lambda name: scores[name])
+    return best if scores[best] > 0 else None
+
+
+def _nothing_fits(case: Case, seen: list[str], related: list[str]) -> Reply:
+    """Honest when the knowledge base is silent: what was seen, that it is not covered, a hand-over."""
+    zh = case.language == "zh"
+    composer = Composer(zh=zh, question=case.understood)
+    composer.add_sentence(seen[:3])
+    composer.add_sentence(related[:2])
+    composer.add(fallback_text(case))
+    return Reply(text=mask_pii(composer.text()), escalate=True, team=None)
+
+
+def fallback_text(case: Case) -> str:
+    """The business's own fallback in the customer's language (a bilingual one gives its half), else the default."""
+    own = case.knowledge.fallback
+    parts = [p for p in re.split(r"(?<=[.!?。！？])\s*", own) if p.strip()]
+    mine = [p for p in parts if in_language(p, case.language)]
+    return ("" if case.language == "zh" else " ").join(mine) if mine else DEFAULT_FALLBACK[case.language]
 
 
 def _describe_and_ask(seen: list[str], zh: bool) -> Reply:
@@ -106,73 +238,18 @@ def _describe_and_ask(seen: list[str], zh: bool) -> Reply:
             "Please describe what went wrong, or send a screenshot of the page with the problem."
         )
         return Reply(text=text)
-    ask = (
+    composer = Composer(zh=zh, question=None)
+    composer.add_sentence(seen)
+    composer.add(
         "截图中没有看到报错或异常提示，请问您具体遇到了什么问题？"
         if zh
         else "I don't see an error or a warning on this screen; what went wrong?"
     )
-    return Reply(text=mask_pii(_sentence(seen, zh) + ask))
+    return Reply(text=mask_pii(composer.text()))
 
 
-def _topic(passage: Passage) -> str | None:
-    scores = keyword_scores(f"{passage.article} {passage.heading} {passage.text}")
-    best = max(scores, key=lambda name: scores[name])
-    return best if scores[best] > 0 else None
-
-
-def _case_tokens(case: Case) -> set[str]:
-    words = [case.question, *(case.fields.statuses if case.fields else ()), *VOCABULARY.get(case.intent, ())]
-    if case.perception is not None:
-        words += salient_texts(case.perception) + customer_messages(case.perception)
-    return set(tokens(" ".join(words)))
-
-
-def _sentence(items: list[str], zh: bool) -> str:
-    items = [item.strip().rstrip("。.") for item in items if item.strip()]
-    if not items:
-        return ""
-    body = "，".join(items) if zh else "; ".join(items)
-    if not zh:
-        body = body[0].upper() + body[1:]
-    return body + ("。" if zh else ". ")
-
-
-def _passage_text(passage: Passage, zh: bool) -> str:
-    if passage.row:
-        cells = [c for c in passage.row.values() if c]
-        if len(cells) >= 3:
-            head, meaning, *rest = cells
-            return f"{head}（{meaning}）：{'；'.join(rest)}" if zh else f"{head} ({meaning}): {'; '.join(rest)}"
-    return passage.text
-
-
-def _remedy(passage: Passage, budget: int, zh: bool) -> str:
-    text = re.sub(r"\s*\n\s*", " " if not zh else "", _passage_text(passage, zh)).strip()
-    label = f"根据《{passage.article}》：" if zh else f"Per “{passage.article}”: "
-    if len(text) + len(label) <= budget:
-        return label + _end(text, zh)
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-    scored = []
-    for index, sentence in enumerate(sentences):
-        score = 2.0 * bool(_ACTION.search(sentence)) + 1.0 * bool(re.search(r"\d", sentence))
-        score -= 3.0 * bool(_SYMPTOM.search(sentence))
-        scored.append((score, index, sentence))
-    keep: list[tuple[int, str]] = []
-    room = budget - len(label)
-    for _score, index, sentence in sorted(scored, key=lambda item: (-item[0], item[1])):
-        if len(sentence) <= room:
-            keep.append((index, sentence))
-            room -= len(sentence)
-    if not keep:
-        return label + _end(text[: max(room, 40)], zh)
-    return label + _end("".join(s for _, s in sorted(keep)) if zh else " ".join(s for _, s in sorted(keep)), zh)
-
-
-def _end(text: str, zh: bool) -> str:
-    text = text.strip().rstrip("；;，,")
-    if text and text[-1] not in "。！？.!?":
-        text += "。" if zh else "."
-    return text if zh else text + " "
+def _apology(zh: bool) -> str:
+    return "非常抱歉给您带来不便。" if zh else "I'm sorry about this."
 
 
 def to_a_person(zh: bool) -> str:
@@ -183,8 +260,7 @@ def to_a_person(zh: bool) -> str:
 
 
 def handover_sentence(team: str, zh: bool) -> str:
-    return (
-        f"已为您转交{team}人工处理，请耐心等待。"
-        if zh
-        else f"I've handed this to our {team} team; an agent will follow up."
-    )
+    if zh:
+        return f"已为您转交{team}人工处理，请耐心等待。"
+    named = team if re.search(r"(?:team|supervisor|desk|group|department)$", team, re.I) else f"{team} team"
+    return f"I've handed this to our {named}; they will follow up."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from snapdesk.knowledge.loader import KnowledgeBase, Passage, load_knowledge_base
-from snapdesk.knowledge.retrieval import Hit, search
+from snapdesk.knowledge.retrieval import Hit, QueryPart, search
 from snapdesk.knowledge.store import KnowledgeStore, demo_kb_path
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeStore",
     "Passage",
+    "QueryPart",
     "demo_kb_path",
     "load_knowledge_base",
     "search",

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from snapdesk.errors import KnowledgeBaseError
-from snapdesk.knowledge import retrieval
-from snapdesk.knowledge.retrieval import Hit, Index
+from snapdesk.knowledge import retrieval, segment
+from snapdesk.knowledge.retrieval import Hit, Index, QueryPart
 from snapdesk.knowledge.text import (
     HEADING_RE,
     detect_language,
@@ -70,7 +70,19 @@ class KnowledgeBase:
         # dataclass allows, and the index is not a field so equality and hashing ignore it.
         return retrieval.Index(self)
 
-    def search(self, query: str, *, keys: Sequence[str] = (), limit: int = 5) -> list[Hit]:
+    @cached_property
+    def _languages(self) -> dict[str, str]:
+        return {p.source: detect_language(f"{p.article} {p.text}") for p in self.passages}
+
+    def passage_language(self, passage: Passage) -> str:
+        """The language its article is written in (a Chinese article quoting English labels stays Chinese)."""
+        return self._languages.get(passage.source, self.language)
+
+    @property
+    def mixed_languages(self) -> bool:
+        return len(set(self._languages.values())) > 1
+
+    def search(self, query: str | Sequence[QueryPart], *, keys: Sequence[str] = (), limit: int = 5) -> list[Hit]:
         return retrieval.search(self, query, keys=keys, limit=limit)
 
 
@@ -114,6 +126,7 @@ def load_knowledge_base(path: str | Path) -> KnowledgeBase:
         problems.extend(article_problems)
     if not passages:
         raise KnowledgeBaseError(f"no passage could be read from the knowledge base in {root}")
+    segment.add_terms(vocabulary(passages))  # before the index is built: the business's words segment whole
     if not teams:  # a plain folder of FAQs: the teams are whatever its hand-over lines name
         teams = list(dict.fromkeys(p.escalate_to for p in passages if p.escalate_to))
     fallback = config.get("fallback")
@@ -131,6 +144,17 @@ def load_knowledge_base(path: str | Path) -> KnowledgeBase:
         version=digest.hexdigest()[:16],
         problems=tuple(problems),
     )
+
+
+def vocabulary(passages: Sequence[Passage]) -> list[str]:
+    """The business's own terms: labels and quoted UI strings, table headers, short headings."""
+    terms: list[str] = []
+    for passage in passages:
+        terms.extend(passage.keys)
+        terms.extend(passage.row or ())
+        if len(passage.heading) <= 8:
+            terms.append(passage.heading)
+    return list(dict.fromkeys(terms))
 
 
 def article_files(root: Path) -> list[Path]:

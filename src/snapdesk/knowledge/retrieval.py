@@ -40,6 +40,17 @@ class Hit:
     # score, so a key hit may carry a lower score than a word-only hit after it.
     score: float
     matched_keys: tuple[str, ...]  # the given keys this passage contains, in the order given
+    focus: float = 0.0  # the part of `score` that the query's focus parts (the customer's question) gave
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    """One source of query words and how much it counts: the question itself, its translation into the
+    knowledge base's other language, what the screenshot stresses, earlier turns."""
+
+    text: str
+    weight: float = 1.0
+    focus: bool = False  # the customer's own question: its share of a score says whether a passage answers it
 
 
 class BM25:
@@ -113,25 +124,36 @@ def key_pattern(key: str) -> re.Pattern[str]:
     return re.compile(start + body + end)
 
 
-def search(kb: KnowledgeBase, query: str, *, keys: Sequence[str] = (), limit: int = 5) -> list[Hit]:
+def search(
+    kb: KnowledgeBase, query: str | Sequence[QueryPart], *, keys: Sequence[str] = (), limit: int = 5
+) -> list[Hit]:
     """Best passages for `query` and the exact `keys` seen on the screenshot, best first.
 
-    Passages containing a key come first (more keys, then longer keys, then BM25); then the other
-    passages with a BM25 score above zero. Ties keep passage order.
+    `query` is one text, or weighted parts whose BM25 scores add up. Passages containing a key come
+    first (more keys, then longer keys, then score); then the other passages with a score above zero.
+    Ties keep passage order.
     """
     if limit <= 0 or not kb.passages:
         return []
     index: Index = kb._index
     wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
     patterns = [(key, key_pattern(key)) for key in wanted]
+    parts = [QueryPart(query)] if isinstance(query, str) else list(query)
     # Keys join the query so that, among passages sharing a key, the one about it ranks first.
-    scores = index.bm25(" ".join([query, *wanted]))
+    scores = index.bm25(" ".join(wanted)) if wanted else np.zeros(len(index.passages))
+    focus = np.zeros(len(index.passages))
+    for part in parts:
+        if part.text.strip() and part.weight:
+            part_scores = part.weight * index.bm25(part.text)
+            scores = scores + part_scores
+            if part.focus:
+                focus = focus + part_scores
     ranked: list[tuple[tuple[float, ...], Hit]] = []
     for i, passage in enumerate(index.passages):
         matched = tuple(key for key, pattern in patterns if index.contains(i, pattern))
         score = float(scores[i])
         if matched or score > 0:
             order = (-len(matched), -sum(len(k) for k in matched), -score, i)
-            ranked.append((order, Hit(passage, score, matched)))
+            ranked.append((order, Hit(passage, score, matched, float(focus[i]))))
     ranked.sort(key=lambda item: item[0])
     return [hit for _, hit in ranked[:limit]]

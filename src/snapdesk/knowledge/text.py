@@ -1,8 +1,8 @@
 """Text helpers shared by the knowledge base and later stages: tokens, exact-match keys, Markdown to text.
 
-Tokens are Chinese character bigrams and crudely stemmed English words. There is no word segmenter on
-purpose: bigrams need no dictionary, work offline and match the way customers abbreviate
-("验证码过期" vs "验证码已过期") well enough for a knowledge base of a few hundred passages.
+Tokens are Chinese character bigrams, the longer words a segmenter finds in the same text (see
+segment.py), and crudely stemmed English words. Bigrams match the way customers abbreviate
+("验证码过期" vs "验证码已过期"); the words make a match on "优惠券" count more than one on "优惠".
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Literal
+
+from .segment import words
 
 # Query filler that says nothing about the topic. Multi-character entries are removed before the
 # single characters so that "为什么" goes as a whole instead of leaving "为".
@@ -105,6 +107,8 @@ def tokens(text: str) -> list[str]:
             out.append(run)
         else:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
+            if len(run) >= 3:
+                out.extend(words(run))
     # Ideographs are not [a-z0-9], so the ASCII pass simply skips over the Chinese text.
     for word in _ASCII_TOKEN_RE.findall(norm):
         if word not in EN_STOP_WORDS:

@@ -1,0 +1,86 @@
+"""Putting an answer together within what a customer reads: the first 300 characters carry the answer.
+
+Pieces are added in the order they should be read; a piece that would push the answer past its budget
+is left out (the first piece always stays). Sentences quoted from a passage in the other language than
+the customer's are kept as written: translating policy is not the offline engine's job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..answering.extract import Unit
+from ..answering.question import Question
+from ..knowledge.text import is_cjk
+
+# Characters without white space, as the scorer and a reader count them.
+BUDGET = 300
+# A unit scoring this low shares nothing with the question and holds nothing it asks for.
+UNIT_MIN = 0.35
+
+
+def visible_length(text: str) -> int:
+    return len(re.sub(r"\s+", "", text))
+
+
+def in_language(text: str, language: str) -> bool:
+    cjk = sum(1 for ch in text if is_cjk(ch))
+    latin = len(re.findall(r"[A-Za-z]+", text))
+    return cjk >= 1.5 * latin if language == "zh" else latin > 0 and cjk < 1.5 * latin
+
+
+class Composer:
+    def __init__(self, *, zh: bool, question: Question | None, budget: int = BUDGET) -> None:
+        self.zh = zh
+        self.question = question
+        self.budget = budget
+        self.pieces: list[str] = []
+
+    def used(self) -> int:
+        return visible_length("".join(self.pieces))
+
+    def add(self, piece: str, *, optional: bool = False) -> bool:
+        piece = _end(piece.strip(), self.zh)
+        if not piece or piece in self.pieces:
+            return False
+        if optional and self.used() + visible_length(piece) > self.budget:
+            return False
+        self.pieces.append(piece)
+        return True
+
+    def add_sentence(self, items: Sequence[str], *, optional: bool = False) -> None:
+        items = [item.strip().rstrip("。.") for item in items if item.strip()]
+        if not items:
+            return
+        body = "，".join(items) if self.zh else "; ".join(items)
+        if not self.zh:
+            body = body[0].upper() + body[1:]
+        self.add(body, optional=optional)
+
+    def add_units(self, ranked: Sequence[Unit], *, limit: int) -> None:
+        """The best unit first (the direct answer), then the next best that fit, in the passage's order."""
+        good = [unit for unit in ranked if unit.score >= UNIT_MIN] or list(ranked[:1])
+        if not good:
+            return
+        first, rest = good[0], good[1:limit]
+        # The direct answer goes in while there is room to start it; the rest only where it fits whole.
+        if not self.add(_clean(first.text), optional=self.used() >= self.budget):
+            return
+        for unit in sorted(rest, key=lambda u: u.index):
+            self.add(_clean(unit.text), optional=True)
+
+    def text(self) -> str:
+        return ("" if self.zh else " ").join(self.pieces).strip()
+
+
+def _clean(text: str) -> str:
+    # List markers are layout, not words; a table row's "header: cell" pairs stay as they are.
+    return re.sub(r"^(?:- |\d+[.、)]\s*)", "", text.strip())
+
+
+def _end(text: str, zh: bool) -> str:
+    text = text.rstrip("；;，, ")
+    if text and text[-1] not in "。！？.!?”\"":
+        text += "。" if (zh and is_cjk(text[-1])) or (zh and not text[-1].isascii()) else "."
+    return text
