@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answering.grounding import ground
+from .answering.grounding import Grounding, ground
 from .answering.intent import classify_intent
 from .answering.question import understand
 from .answering.relations import relations
@@ -52,6 +52,9 @@ class Answer:
     rung: str | None = None  # a model engine's rung that answered (best, greedy, offline); None: no model
     check: str | None = None  # the model answer check's verdict (pass, regenerated, failed, error, ...)
     boxes: list[list[int]] = field(default_factory=list)  # image regions the model pointed at, in pixels
+    # What the pipeline understood and retrieved, exactly as the engine was given it (the console's /admin/try
+    # shows this): the question's kinds and words, the exact keys, the ranked passages, the computed relations.
+    understanding: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -169,8 +172,17 @@ class Assistant:
             context=context,
             has_exception=bool(fields and fields.exceptions),
         )
+        # Relations from the screen alone name the problem in the knowledge base's words; once passages are
+        # found, their numbers (a coupon's minimum, a payment window) make the rest.
+        problems = [r.zh if asked.language == "zh" else r.en for r in relations(fields)] if fields else []
         grounding = ground(
-            knowledge, question=asked, intent=intent, perception=perception, fields=fields, context=context
+            knowledge,
+            question=asked,
+            intent=intent,
+            perception=perception,
+            fields=fields,
+            context=context,
+            problems=problems,
         )
         related = (
             relations(
@@ -230,6 +242,7 @@ class Assistant:
             rung=reply.rung,
             check=reply.check,
             boxes=[list(box) for box in reply.boxes],
+            understanding=_understanding(case, grounding),
         )
 
     def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:
@@ -298,6 +311,30 @@ class Assistant:
         fields = extract_fields(perception)
         timings["fields_ms"] = _ms(mark)
         return perception, fields
+
+
+def _understanding(case: Case, grounding: Grounding) -> dict[str, Any]:
+    asked = case.understood
+    return {
+        "asks": list(asked.asks),
+        "words": [mask_pii(w) for w in asked.words],
+        "upset": asked.upset,
+        "wants_person": asked.wants_person,
+        "keys": [mask_pii(k) for k in grounding.keys],
+        "hits": [
+            {
+                "id": h.passage.id,
+                "article": h.passage.article,
+                "heading": h.passage.heading,
+                "score": round(h.score, 3),
+                "question_score": round(h.focus, 3),
+                "matched_keys": [mask_pii(k) for k in h.matched_keys],
+                "escalate_to": h.passage.escalate_to,
+            }
+            for h in grounding.hits
+        ],
+        "relations": [mask_pii(r.zh if case.language == "zh" else r.en) for r in case.relations],
+    }
 
 
 def _ms(mark: float) -> float:

@@ -125,4 +125,5 @@ def rank_facts(items: list[str], question: Question) -> list[str]:
         wanted = sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(item))
         return shared + wanted + 0.5 * has_problem_words(item)
 
-    return sorted(items, key=lambda item: -weight(item))
+    # `facts` puts the case's identity first (the order number and status): it stays near the top.
+    return sorted(items, key=lambda item: -(weight(item) + (0.75 if items and item == items[0] else 0.0)))

@@ -11,6 +11,7 @@ robust for any knowledge base, not only one:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..knowledge import Hit, KnowledgeBase, QueryPart
@@ -77,6 +78,7 @@ CODE_LIKE = re.compile(
 )
 
 
+THRESHOLD_LIFT = 2.0  # the passage whose threshold the observed duration passed, over its siblings
 _CLASS_KEY = re.compile(r"[a-z](?:Activity|Fragment|Controller)$")
 
 
@@ -134,6 +136,7 @@ def problem_evidence(perception: Perception | None, fields: Fields | None) -> bo
 QUESTION_WEIGHT = 1.0
 TRANSLATION_WEIGHT = 0.7  # the question's support words in the knowledge base's other language
 SCREEN_WEIGHT = 0.5
+CHAT_WEIGHT = 0.8
 CONTEXT_WEIGHT = 0.35  # earlier turns of the conversation
 INTENT_WEIGHT = 0.3  # the intent's generic words, only for a question that names nothing
 
@@ -146,8 +149,11 @@ def ground(
     perception: Perception | None,
     fields: Fields | None,
     context: str = "",
+    problems: Sequence[str] = (),
     limit: int = 6,
 ) -> Grounding:
+    """The passages for a case, best first. `problems` are relations computed from the screen alone ("below the
+    coupon's minimum by 33.50"): they name the problem in words the knowledge base uses."""
     screen_keys = list(fields.keys) if fields else []
     passage_keys = {key for passage in knowledge.passages for key in passage.keys}
     screen_text = perception.text if perception is not None else ""
@@ -155,12 +161,15 @@ def ground(
     # A label the question names that the screen shows and the knowledge base knows ("立即开通", "Accepted").
     named = [k for k in passage_keys if _specific(k) and k in question.text and k in screen_text]
     keys = list(dict.fromkeys(screen_keys + statuses + named))
-    chat = customer_messages(perception) if perception is not None and perception.screen == "chat" else []
-    screen = " ".join([*statuses, *salient_texts(perception)[:6], *chat])
+    # A customer's own messages in a chat screenshot are their question, whoever forwards it.
+    chat = " ".join(customer_messages(perception)) if perception is not None and perception.screen == "chat" else ""
+    screen = " ".join([*statuses, *salient_texts(perception)[:6]])
     parts = [
         QueryPart(question.text, QUESTION_WEIGHT, focus=True),
         QueryPart(expand(question.text), TRANSLATION_WEIGHT, focus=True),
+        QueryPart(chat, CHAT_WEIGHT, focus=True),
         QueryPart(screen, SCREEN_WEIGHT),
+        QueryPart(" ".join(problems), SCREEN_WEIGHT),
         QueryPart(context, CONTEXT_WEIGHT),
     ]
     if question.vague:
@@ -168,11 +177,30 @@ def ground(
     hits = knowledge.search(parts, keys=keys, limit=max(limit * 2, 12))
     hits = [hit for hit in hits if not _about_other_case(hit, screen_keys)]
     hits = _prefer_screen_language(hits, knowledge, screen_text)
+    hits = _unmet_conditions(hits, f"{question.text} {screen} {' '.join(problems)}")
     if question.vague:
         hits = _rerank_by_intent(hits, intent)
     hits = _apply_thresholds(hits, fields)
     query = " ".join(part.text for part in parts if part.text)
     return Grounding(hits=hits[:limit], query=query, keys=keys)
+
+
+# A heading that applies only past a condition ("退款超过预计到账时间仍未到账", "Still crashing on the latest
+# version"), and the words with which a customer or a screen says the condition holds.
+_CONDITION_HEADING = re.compile(r"超过|仍未|仍然|还是没|未到|逾期|still|overdue|more than|not .* yet|past ", re.I)
+_CONDITION_MET = re.compile(r"超过|还没|没|未|仍|不|过了|still|not|n't|yet|past|overdue|again|no ", re.I)
+UNMET_CONDITION = 0.7
+
+
+def _unmet_conditions(hits: list[Hit], said: str) -> list[Hit]:
+    if _CONDITION_MET.search(said):
+        return hits
+    return [
+        replace(hit, score=hit.score * UNMET_CONDITION, focus=hit.focus * UNMET_CONDITION)
+        if _CONDITION_HEADING.search(hit.passage.heading) and not hit.matched_keys
+        else hit
+        for hit in hits
+    ]
 
 
 def _specific(key: str) -> bool:
@@ -259,6 +287,8 @@ def _apply_thresholds(hits: list[Hit], fields: Fields | None) -> list[Hit]:
         return hits
     best = max(passed, key=lambda i: passed[i])
     not_reached = {i for i, t in thresholds.items() if t > observed}
-    ordered = [top[best]] + [h for i, h in enumerate(top) if i != best and i not in not_reached]
-    ordered += [top[i] for i in sorted(not_reached)]
+    # Scores move with the order: the answer is picked by score among the first few, not by rank alone.
+    lifted = replace(top[best], score=top[best].score * THRESHOLD_LIFT, focus=top[best].focus * THRESHOLD_LIFT)
+    ordered = [lifted] + [h for i, h in enumerate(top) if i != best and i not in not_reached]
+    ordered += [replace(top[i], score=top[i].score / THRESHOLD_LIFT) for i in sorted(not_reached)]
     return ordered + hits[5:]

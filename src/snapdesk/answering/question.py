@@ -34,7 +34,7 @@ ASKS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "duration": re.compile(
-        r"多久|多长时间|几天|几个小时|什么时候|何时|几点|最晚|截止|哪天|来得及|过期|"
+        r"多久|多长时间|(?<!好)几天|几个小时|什么时候|何时|几点|最晚|截止|哪天|来得及|过期|"
         r"how long|how soon|when\b|what time|deadline|by when|until|expire",
         re.I,
     ),
@@ -81,6 +81,8 @@ _UPSET = re.compile(
 _FILLER = re.compile(
     r"怎么办|咋整|咋办|怎么|如何|为什么|为啥|多久|多长时间|多少|什么|啥|能不能|可不可以|是不是|行不行|会不会|"
     r"有没有|要不要|对不对|到底|请问|一下|这个|那个|这里|那里|还是|我们|你们|我|你|他|她|的|了|吗|呢|吧|啊|呀|嘛|"
+    # Words about the picture itself ("帮我看看这个聊天记录", "check this screenshot") name no topic.
+    r"帮我|帮忙|看看|看下|看一看|聊天记录|截图|图片|图里|这张|\b(?:screenshot|picture|image|look at|check)\b|"
     r"\b(?:i'?m|i'?ve|i'?d|my|me|you|your|it|this|that|these|the|a|an|is|are|was|be|do|does|did|just|actually|"
     r"really|now|so|and|or|but|if|on|in|at|to|of|for|with|what|there|here|any|some|lol|ok|okay|get|got|"
     r"should|would|could|can|will|how|why|when|where|which|who|about|anything|something|thing|know)\b",
@@ -138,8 +140,8 @@ def _words(text: str) -> list[str]:
         if len(word) == 1 and is_cjk(word):
             run += word
             continue
-        if len(run) >= 2:
-            out.append(run)
+        if run:
+            out.append(run)  # a single character too: "碎", "退", "丢" carry the question
         run = ""
         if any(is_cjk(ch) for ch in word):
             if len(word) >= 2:

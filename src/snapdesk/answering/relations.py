@@ -11,54 +11,32 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ..perception.fields import Amount, Fields
 from ..perception.types import Perception
+from .arithmetic import rules
+from .coupons import item_amount, offer
+from .deadlines import deadline, remaining
+from .figures import money, numbers, plain
+from .money import cheaper_option, conversion, line_tax, totals
+from .relation_types import Case, Found, Relation
 
-if TYPE_CHECKING:
-    from .arithmetic import Rule
+__all__ = ["ASKS", "BUILDERS", "Relation", "relations"]
 
-NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
-@dataclass(frozen=True)
-class Relation:
-    kind: str
-    zh: str
-    en: str
-    numbers: tuple[str, ...] = ()  # the figures computed, as written in zh and en
-
-
-@dataclass(frozen=True)
-class Found:
-    relation: Relation
-    inputs: tuple[Decimal, ...]  # every number it read: each must be on the screen, in the question or a passage
-    cues: tuple[str, ...] = ()  # words whose mention in the question says it is the relation asked about
-
-
-@dataclass(frozen=True)
-class Case:
-    fields: Fields
-    question: str
-    rules: list[Rule]  # the passages' table rows and sentences, best passage first
-    passages: Sequence[str]
-
-
-def money(value: Decimal) -> str:
-    """12,345.50 style: both the grouped and the plain form of a shown amount contain it when it is whole."""
-    quantised = value.quantize(Decimal("0.01"))
-    return f"{quantised:,.2f}"
-
-
-def plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def numbers(text: str) -> list[Decimal]:
-    return [Decimal(m.group(0).replace(",", "")).normalize() for m in NUMBER.finditer(text)]
+BUILDERS = (deadline, remaining, offer, conversion, line_tax, totals, cheaper_option, item_amount)
+# The screen's own problem (over a limit, short of a balance or threshold, nearly out of quota, late): always
+# what the customer is asking about, whatever the words.
+SCREEN_PROBLEMS = frozenset(
+    (
+        "over_single_limit",
+        "over_daily_limit",
+        "balance_short",
+        "below_threshold",
+        "quota_nearly_used",
+        "past_promised_date",
+    )
+)
 
 
 def relations(
@@ -68,20 +46,27 @@ def relations(
     passages: Sequence[str] = (),
     perception: Perception | None = None,
 ) -> list[Relation]:
-    # Imported here: arithmetic.py builds on this module's Relation, Found and Case.
-    from .arithmetic import BUILDERS, rules
-
-    case = Case(fields, question, rules(passages), passages)
+    screen = tuple(block.text for block in perception.blocks) if perception else ()
+    case = Case(fields, question, rules(passages), passages, screen)
     found = [*_limits(fields), *_quota_and_dates(fields, question)]
     for build in BUILDERS:
         found += build(case)
     known = _known_numbers(fields, question, passages, perception)
-    checked = [f for f in found if all(n.normalize() in known for n in f.inputs)]
-    # The screen's own "满120减20" already gave below_threshold: the same shortfall once is enough.
+    checked = [f for f in found if f is not None and all(n.normalize() in known for n in f.inputs)]
+    # The screen's own "满120减20" already gave below_threshold: the same shortfall once is enough, and a coupon
+    # the screen says falls short is never shown as applied.
     said = [set(f.inputs) for f in checked if f.relation.kind == "below_threshold"]
     checked = [f for f in checked if not (f.relation.kind == "shortfall" and set(f.inputs) in said)]
-    ranked = sorted(enumerate(checked), key=lambda pair: (-_asked(pair[1], question), pair[0]))
-    return [f.relation for _, f in ranked]
+    if said:
+        checked = [f for f in checked if f.relation.kind != "discount_applied"]
+    scored = [(_asked(f, question), i, f) for i, f in enumerate(checked)]
+    ranked = sorted(scored, key=lambda triple: (-triple[0], triple[1]))
+    return [_marked(f.relation, score) for score, _, f in ranked]
+
+
+def _marked(relation: Relation, score: int) -> Relation:
+    asked = score > 0 or relation.kind in SCREEN_PROBLEMS
+    return dataclasses.replace(relation, asked=asked)
 
 
 # Question words that say a kind of relation is what the customer wants to know.

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 
-from ..answering.relations import relations
 from ..safety import find_pii, looks_like_instruction, mask_pii
 from .base import Case, Reply
 
@@ -53,8 +52,8 @@ def grounding_sources(case: Case) -> str:
         parts += [text for line in case.perception.lines for text in (line.text, mask_pii(line.text))]
     parts += [f"{hit.passage.heading}\n{hit.passage.text}" for hit in case.hits]
     if case.fields is not None:
-        parts += [f"{r.zh}\n{r.en}" for r in relations(case.fields, question=case.question)]
         parts += [a.shown for a in case.fields.amounts]
+    parts += [f"{r.zh}\n{r.en}" for r in case.relations]  # computed once by the pipeline, as the prompt shows them
     return "\n".join(parts)
 
 

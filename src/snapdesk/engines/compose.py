@@ -16,6 +16,8 @@ from ..knowledge.text import is_cjk
 
 # Characters without white space, as the scorer and a reader count them.
 BUDGET = 300
+# A lead passage this short (visible characters) is quoted whole.
+WHOLE_PASSAGE = 160
 # A unit scoring this low shares nothing with the question and holds nothing it asks for.
 UNIT_MIN = 0.35
 
@@ -58,12 +60,15 @@ class Composer:
             body = body[0].upper() + body[1:]
         self.add(body, optional=optional)
 
-    def add_units(self, ranked: Sequence[Unit], *, limit: int) -> None:
-        """The best unit first (the direct answer), then the next best that fit, in the passage's order."""
-        good = [unit for unit in ranked if unit.score >= UNIT_MIN] or list(ranked[:1])
-        if not good:
+    def add_units(self, ranked: Sequence[Unit], *, limit: int, whole_under: int = 0) -> None:
+        """The best unit first (the direct answer), then the next best that fit, in the passage's order. A
+        passage shorter than `whole_under` characters is given whole after its best unit: a short section is
+        one answer, and cutting it loses the condition that goes with the step."""
+        if not ranked:
             return
-        first, rest = good[0], good[1:limit]
+        short = whole_under and visible_length("".join(u.text for u in ranked)) <= whole_under
+        good = list(ranked) if short else [unit for unit in ranked if unit.score >= UNIT_MIN] or list(ranked[:1])
+        first, rest = good[0], good[1:] if short else good[1:limit]
         # The direct answer goes in while there is room to start it; the rest only where it fits whole.
         if not self.add(_clean(first.text), optional=self.used() >= self.budget):
             return
@@ -81,6 +86,6 @@ def _clean(text: str) -> str:
 
 def _end(text: str, zh: bool) -> str:
     text = text.rstrip("；;，, ")
-    if text and text[-1] not in "。！？.!?”\"":
-        text += "。" if (zh and is_cjk(text[-1])) or (zh and not text[-1].isascii()) else "."
+    if text and text[-1] not in '。！？.!?”"':
+        text += "。" if zh else "."
     return text

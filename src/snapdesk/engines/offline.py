@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from ..answering.describe import facts, rank_facts
 from ..answering.extract import rank_units
-from ..answering.grounding import CODE_LIKE, problem_evidence
+from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
 from ..answering.intent import keyword_scores
 from ..answering.question import Question
 from ..knowledge import Hit, Passage, QueryPart
@@ -23,7 +23,7 @@ from ..knowledge.loader import DEFAULT_FALLBACK
 from ..knowledge.text import detect_language, is_cjk, normalize, tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
-from .compose import Composer, in_language
+from .compose import UNIT_MIN, WHOLE_PASSAGE, Composer, in_language
 
 _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
 # Generic words of complaint handling and contact: they find the business's own passage on it, whose team,
@@ -34,6 +34,7 @@ FOCUS_MIN = 4.0
 FOCUS_STRONG = 15.0  # a question this well matched needs no share test (a cross-language match shares few words)
 COVERAGE_MIN = 0.25
 KEY_BOOST = 1.6
+NAMED_ROW_BOOST = 1.6
 
 
 class OfflineEngine(Engine):
@@ -55,8 +56,11 @@ class OfflineEngine(Engine):
         care = _care(case) if wants_person or asked.upset else None
         if care is not None and asked.upset and case.history:
             lead = care  # answered before and back upset: the people who handle complaints, not the remedy again
-        escalate = bool(lead is not None and lead.escalate_to) or wants_person
-        owner = _owner(case, lead, care) if escalate else None
+        keyed = _keyed(case, lead)
+        # The lead's hand-over, or that of a passage found by the same code ("see 风控拦截 below", which hands over).
+        prescribed = next((p for p in (lead, keyed) if p is not None and p.escalate_to), None)
+        escalate = prescribed is not None or wants_person
+        owner = prescribed or (_owner(case, lead, care) if escalate else None)
         team = owner.escalate_to if owner is not None else None
         composer = Composer(zh=zh, question=asked)
         if asked.upset or wants_person:
@@ -71,11 +75,16 @@ class OfflineEngine(Engine):
             if owner is not None and owner is not lead:
                 composer.add_units(rank_units(owner, _reply_time_question(asked)), limit=2)
         extra = _screen_terms(case)
-        for number, (passage, limit) in enumerate(_answering(case, lead)):
-            composer.add_units(rank_units(passage, asked, extra_terms=extra), limit=limit)
+        answering = _answering(case, lead)
+        for number, (passage, limit) in enumerate(answering):
+            ranked = rank_units(passage, asked, extra_terms=extra)
+            if number == 0:
+                composer.add_units(ranked, limit=limit, whole_under=WHOLE_PASSAGE)
+            else:  # a companion speaks only where it bears on the question
+                composer.add_units([unit for unit in ranked if unit.score >= UNIT_MIN], limit=limit)
             if number == 0 and not screen_first:
                 composer.add_sentence(seen[:2], optional=True)  # the evidence, after the direct answer
-        used = [h for h in case.hits if h.passage in (lead, owner)]
+        used = _hits_for([p for p, _ in answering] + ([owner] if owner is not None else []), case)
         return Reply(text=mask_pii(composer.text()), escalate=escalate, team=team, passages=used)
 
 
@@ -95,13 +104,18 @@ def _fitting(case: Case) -> Passage | None:
             fits = hit.matched_keys or (_topic(hit.passage) in (None, case.intent) and case.intent != "other")
             fits = fits and (bool(hit.matched_keys) or _shares(case, hit) >= 2)
         else:
-            fits = bool(hit.matched_keys) or hit.focus >= FOCUS_STRONG or (
-                hit.focus >= FOCUS_MIN and coverage >= COVERAGE_MIN
+            fits = (
+                bool(hit.matched_keys)
+                or hit.focus >= FOCUS_STRONG
+                or (hit.focus >= FOCUS_MIN and coverage >= COVERAGE_MIN)
             )
         if fits:
             # A code or status the screen shows, found verbatim in the passage, says it is about this case.
             seen_key = bool(set(hit.matched_keys) & screen_keys)
-            candidates.append((hit.score * (0.5 + coverage) * (KEY_BOOST if seen_key else 1.0), hit.passage))
+            # The table row named by the code itself is the lookup's answer; a section mentioning it comes after.
+            named = hit.passage.row is not None and next(iter(hit.passage.row.values()), "") in hit.matched_keys
+            boost = (KEY_BOOST if seen_key else 1.0) * (NAMED_ROW_BOOST if named else 1.0)
+            candidates.append((hit.score * (0.5 + coverage) * boost, hit.passage))
         if asked.vague and candidates:
             break  # the first that fits, as ranked by keys and the screen
     return max(candidates, key=lambda item: item[0])[1] if candidates else None
@@ -119,13 +133,25 @@ def _answering(case: Case, lead: Passage | None) -> list[tuple[Passage, int]]:
         prose = next((p for p in case.knowledge.passages if p.row is None and _same_section(p, lead)), None)
         if prose is not None:
             out.append((prose, 1))
-    keyed = next((h.passage for h in case.hits[:4] if h.matched_keys and h.passage is not lead), None)
+    keyed = _keyed(case, lead)
     if keyed is not None:
         out.append((keyed, 1))
     second = _second(case, lead)
     if second is not None:
         out.append((second, 2))
     return list({id(p): (p, n) for p, n in out}.values())
+
+
+def _keyed(case: Case, lead: Passage | None) -> Passage | None:
+    """Another passage found by an exact key from the screen (a code's section beside its table row)."""
+    return next((h.passage for h in case.hits[:4] if h.matched_keys and h.passage is not lead), None)
+
+
+def _hits_for(passages: list[Passage], case: Case) -> list[Hit]:
+    """The hits of the passages the answer used, the lead first (passages found outside the hits score 0)."""
+    by_passage = {id(h.passage): h for h in case.hits}
+    ordered = list({id(p): p for p in passages}.values())
+    return [by_passage.get(id(p)) or Hit(p, 0.0, ()) for p in ordered]
 
 
 def _same_section(a: Passage, b: Passage) -> bool:
@@ -201,6 +227,8 @@ def _screen_terms(case: Case) -> frozenset[str]:
 
 def _shares(case: Case, hit: Hit) -> int:
     words = [case.question, *(case.fields.statuses if case.fields else ())]
+    if case.perception is not None:
+        words += salient_texts(case.perception) + customer_messages(case.perception)
     return len(set(tokens(" ".join(words))) & set(tokens(f"{hit.passage.heading} {hit.passage.text}")))
 
 

@@ -30,7 +30,8 @@ _RULES = {
         "3. 不要完整复述手机号、身份证号、银行卡号等个人信息。\n"
         "4. 引用段落时在句末标注编号，如 [P1]。如果所依据的段落写明要转人工，或者需要人工处理，或者顾客要求人工客服，"
         "在回答最后单独一行写：转人工：<团队名>。\n"
-        "5. 用中文回答，简洁，不超过 150 字。先说截图里看到的关键事实，再说怎么办。"
+        "5. 用中文回答，简洁，不超过 150 字。先直接回答顾客问的（数字、时限、步骤或能不能），"
+        "再给截图里的依据，最后是转人工。"
     ),
     "en": (
         "You are the customer-service assistant of “{shop}”. The customer sent a screenshot and a question.\n"
@@ -42,7 +43,8 @@ _RULES = {
         "3. Never repeat a full phone number, ID number or card number.\n"
         "4. Cite the passages you use as [P1]. If a passage you rely on says to hand over, a person must "
         "handle it, or the customer asks for a person, end with a line of its own: Escalate: <team>.\n"
-        "5. Answer in English, briefly (under 100 words): first the key facts seen on the screenshot, then what to do."
+        "5. Answer in English, briefly (under 100 words): first the direct answer to what was asked (the number, the "
+        "time, the step, yes or no), then the evidence from the screenshot, then any hand-over."
     ),
 }
 
@@ -75,6 +77,12 @@ def grounding_text(case: Case) -> str:
         facts = _field_lines(case.fields.as_dict())
         if facts:
             parts.append(("提取的字段：\n" if zh else "Extracted fields:\n") + "\n".join(facts))
+    if case.relations:
+        computed = [r.zh if zh else r.en for r in case.relations[:4]]
+        parts.append(
+            ("算出的关系（已核对截图和知识库里的数字）：\n" if zh else "Computed from the screen's numbers:\n")
+            + "\n".join(computed)
+        )
     passages = []
     for number, hit in enumerate(case.hits[:5], 1):
         p = hit.passage
@@ -85,6 +93,16 @@ def grounding_text(case: Case) -> str:
     head = "知识库段落：\n" if zh else "Knowledge-base passages:\n"
     parts.append(head + ("\n\n".join(passages) or ("（没有找到相关段落）" if zh else "(none found)")))
     parts.append(("顾客的问题：" if zh else "The customer's question: ") + mask_pii(case.question))
+    asked = case.understood
+    wants = ", ".join(asked.asks)
+    parts.append(
+        (
+            f"问题类型：{wants}。先直接回答所问，再给依据。"
+            if zh
+            else f"What is asked: {wants}. Answer that first, then the evidence."
+        )
+        + (("顾客情绪不满：先道歉。" if zh else " The customer is upset: apologise first.") if asked.upset else "")
+    )
     return "\n\n".join(parts)
 
 

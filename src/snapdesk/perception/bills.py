@@ -40,7 +40,6 @@ _CHARGE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class LineItem:
     name: str
@@ -88,7 +87,6 @@ def offer_terms(text: str) -> tuple[Decimal | None, Decimal | None, Decimal | No
     return minimum, value, percent
 
 
-
 def offers(texts: list[str], items: list[LineItem]) -> list[Offer]:
     """The screen's offers; a promotion with its own value printed among an item's notes ("满2000减200" under a
     phone) is that item's."""
@@ -98,6 +96,7 @@ def offers(texts: list[str], items: list[LineItem]) -> list[Offer]:
 
 def replace_on_item(offer: Offer, on_item: bool) -> Offer:
     return Offer(offer.minimum, offer.value, offer.percent, offer.text, offer.block, on_item)
+
 
 def line_items(texts: list[str]) -> list[LineItem]:
     """Rows of goods: a name, notes under it, then the price (and, under a table head, the line price)."""

@@ -31,7 +31,6 @@ class Stamp:
     record: str  # this block and the following ones up to the next stamp (one record of a list)
 
 
-
 def stamps(texts: list[str]) -> list[Stamp]:
     found: list[tuple[int, re.Match[str], str]] = []
     for i, text in enumerate(texts):
@@ -67,4 +66,3 @@ def _when(m: re.Match[str]) -> datetime | None:
         )
     except ValueError:
         return None
-

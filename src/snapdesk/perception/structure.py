@@ -5,8 +5,6 @@ labels. Kept out of Fields.as_dict, so the fields shown to agents stay as they w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-import re
 from decimal import Decimal
 
 from .amounts import decimal_of

@@ -11,12 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import WithJsonSchema
 
-from ...answering.grounding import ground
 from ...assistant import Assistant
 from ...knowledge import KnowledgeStore
 from ...perception import Perception, perceive
 from ...perception import from_json as perception_from_json
-from ...perception.fields import extract_fields
 from ...safety import mask_pii
 from ..cache import cache_key
 from ..deps import State, Text, error_responses
@@ -96,7 +94,7 @@ def try_pipeline(assistant: Assistant, question: str, data: bytes | None) -> dic
     started = time.perf_counter()
     answer = assistant.generate(text=question, image=data)
     wall_ms = round((time.perf_counter() - started) * 1000, 2)
-    intake = perception = fields = None
+    intake = perception = None
     if data is not None:
         prepared = assistant.prepare(data)  # moderated by generate() already: decoding only
         intake = {
@@ -107,10 +105,6 @@ def try_pipeline(assistant: Assistant, question: str, data: bytes | None) -> dic
             "height": prepared.height,
         }
         perception = _reading(assistant, prepared.digest, prepared.image)
-        fields = extract_fields(perception)
-    grounding = ground(
-        assistant.knowledge.current(), question=question, intent=answer.intent, perception=perception, fields=fields
-    )
     return {
         "question": mask_pii(question),
         "intake": intake,
@@ -132,20 +126,7 @@ def try_pipeline(assistant: Assistant, question: str, data: bytes | None) -> dic
         "screen": answer.screen,
         "fields": answer.fields,
         "intent": answer.intent,
-        "retrieval": {
-            "keys": [mask_pii(k) for k in grounding.keys],
-            "hits": [
-                {
-                    "id": h.passage.id,
-                    "article": h.passage.article,
-                    "heading": h.passage.heading,
-                    "score": round(h.score, 3),
-                    "matched_keys": [mask_pii(k) for k in h.matched_keys],
-                    "escalate_to": h.passage.escalate_to,
-                }
-                for h in grounding.hits
-            ],
-        },
+        "retrieval": answer.understanding,  # exactly what the answer was composed from, not a second search
         "answer": {
             "text": answer.text,
             "escalate": answer.escalate,
