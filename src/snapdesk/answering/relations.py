@@ -4,7 +4,9 @@ deadline after a timestamp, the tax inside an invoice line, how a total adds up,
 
 Every relation is checked (each number it reads is on the screen, in the question or in a passage) and
 stated with its numbers in one short clause, in Chinese and English. Those the question asks about
-come first."""
+come first and are marked `asked` (its words for that kind, a number or label it shares with the relation);
+the screen's own problem (over a limit, short of a balance or threshold, a quota nearly used, past a promised
+date) is always marked asked."""
 
 from __future__ import annotations
 
@@ -81,7 +83,8 @@ ASKS: dict[str, re.Pattern[str]] = {
         "past_promised_date": r"到|没|still|late|yet",
         "deadline": r"最晚|几点|哪天|什么时候|何时|来得及|截止|期限|之前|多久|when|deadline|in time|too late|until",
         "remaining": r"剩|还要|还需|多少|left|remaining|how much|how long|progress",
-        "shortfall": r"差|凑|门槛|不能用|用不了|不让用|minimum|short|won'?t|refus|not (?:accept|take|work)|why",
+        "shortfall": r"差|凑|门槛|券|不能用|用不了|不让用|coupon|voucher|promo|minimum|short|won'?t|refus|"
+        r"not (?:accept|take|work)|why",
         "discount_applied": r"券|优惠|折|实付|付多少|coupon|code|voucher|discount|how much",
         "conversion": r"抵|换|值|worth|convert|多少钱|how much",
         "line_tax": r"税|多收|差价|为什么|tax|overcharg|why|difference|more than",

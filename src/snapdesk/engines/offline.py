@@ -18,7 +18,7 @@ from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence
 from ..answering.intent import keyword_scores
 from ..answering.question import Question
 from ..knowledge import Hit, Passage, QueryPart
-from ..knowledge.glossary import expand
+from ..knowledge.glossary import equivalents
 from ..knowledge.loader import DEFAULT_FALLBACK
 from ..knowledge.text import detect_language, is_cjk, normalize, tokens
 from ..safety import mask_pii
@@ -29,9 +29,8 @@ _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|
 # Generic words of complaint handling and contact: they find the business's own passage on it, whose team,
 # channel and hours an upset customer or one asking for a person is told.
 CARE_QUERY = "投诉 不满 转人工 人工客服 联系客服 服务时间 complaint unhappy manager supervisor customer care contact"
-# How much of the question a passage must answer, by the question's own score share (see _fitting).
-FOCUS_MIN = 4.0
-FOCUS_STRONG = 15.0  # a question this well matched needs no share test (a cross-language match shares few words)
+# How much of the question's words a passage must hold to answer it: a share, not a BM25 score (scores grow
+# with the size of the knowledge base, shares do not).
 COVERAGE_MIN = 0.25
 KEY_BOOST = 1.6
 NAMED_ROW_BOOST = 1.6
@@ -50,7 +49,7 @@ class OfflineEngine(Engine):
         lead = _fitting(case)
         if asked.vague and not case.history and no_problem and not wants_person and lead is None:
             return _describe_and_ask(seen, zh)
-        related = [r.zh if zh else r.en for r in case.relations]
+        related = [r.zh if zh else r.en for r in case.relations if r.asked]
         if lead is None and not wants_person and not asked.upset:
             return _nothing_fits(case, seen, related)
         care = _care(case) if wants_person or asked.upset else None
@@ -99,16 +98,12 @@ def _fitting(case: Case) -> Passage | None:
     for hit in case.hits[:4]:
         if unknown_code and not hit.matched_keys and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
             continue  # a passage about another code would be invented policy
-        coverage = _coverage(asked, hit.passage)
+        coverage = _coverage(asked, hit.passage, case.perception.text if case.perception else "")
         if asked.vague:
             fits = hit.matched_keys or (_topic(hit.passage) in (None, case.intent) and case.intent != "other")
             fits = fits and (bool(hit.matched_keys) or _shares(case, hit) >= 2)
         else:
-            fits = (
-                bool(hit.matched_keys)
-                or hit.focus >= FOCUS_STRONG
-                or (hit.focus >= FOCUS_MIN and coverage >= COVERAGE_MIN)
-            )
+            fits = bool(hit.matched_keys) or (hit.focus > 0 and coverage >= COVERAGE_MIN)
         if fits:
             # A code or status the screen shows, found verbatim in the passage, says it is about this case.
             seen_key = bool(set(hit.matched_keys) & screen_keys)
@@ -179,13 +174,19 @@ def _case_ids(case: Case, zh: bool) -> list[str]:
     return [f"订单号 {order}" if zh else f"order {order}"]
 
 
-def _coverage(asked: Question, passage: Passage) -> float:
-    """Share of the question's words the passage holds (itself or through the glossary's translation)."""
+def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
+    """Share of the question's words the passage holds, itself or in the glossary's other words for it."""
     text = normalize(f"{passage.heading} {passage.article} {passage.text}")
     own = set(tokens(text))
-    found = sum(1 for word in asked.words if (word in text if is_cjk(word[0]) else word in own))
-    bridged = set(tokens(expand(asked.text))) & own
-    return min(1.0, (found + 0.5 * len(bridged)) / max(len(asked.words), 1))
+    shown = normalize(screen)
+
+    def holds(word: str) -> bool:
+        return any(w in text if is_cjk(w[0]) else w in own or w in text for w in equivalents(word))
+
+    held = [word for word in asked.words if holds(word)]
+    # A word the passage lacks but the screen shows names the case's object (a product, a label): neutral.
+    counted = [word for word in asked.words if word in held or not (len(word) >= 2 and word in shown)]
+    return len(held) / max(len(counted), 1)
 
 
 def _second(case: Case, first: Passage | None) -> Passage | None:
@@ -196,7 +197,7 @@ def _second(case: Case, first: Passage | None) -> Passage | None:
     asked = case.understood
     covered = set(tokens(f"{first.heading} {first.text}"))
     for hit in case.hits[1:4]:
-        if hit.passage is first or hit.focus < FOCUS_MIN:
+        if hit.passage is first or hit.focus <= 0:
             continue
         new = (set(asked.terms) - covered) & set(tokens(f"{hit.passage.heading} {hit.passage.text}"))
         if len(new) >= 2:

@@ -78,7 +78,7 @@ def grounding_text(case: Case) -> str:
         if facts:
             parts.append(("提取的字段：\n" if zh else "Extracted fields:\n") + "\n".join(facts))
     if case.relations:
-        computed = [r.zh if zh else r.en for r in case.relations[:4]]
+        computed = [r.zh if zh else r.en for r in case.relations if r.asked][:4]
         parts.append(
             ("算出的关系（已核对截图和知识库里的数字）：\n" if zh else "Computed from the screen's numbers:\n")
             + "\n".join(computed)

@@ -8,7 +8,7 @@ apps, delivery), never one business's product or feature names: those come from 
 
 from __future__ import annotations
 
-from .text import normalize
+from .text import normalize, tokens
 
 # (Chinese words, English words) naming the same support concept.
 PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -98,6 +98,21 @@ def expand(text: str) -> str:
         if any(word in norm for word in zh) or any(_has_word(norm, word) for word in en):
             found.extend(word for word in (*zh, *en) if word not in norm)
     return " ".join(dict.fromkeys(found))
+
+
+def equivalents(word: str) -> set[str]:
+    """The word and the other words (both languages) of every concept it names: "退" → {"退款", "refund", …}."""
+    norm = normalize(word)
+    out = {norm}
+    for zh, en in _INDEX:
+        if norm in zh or norm in en or any(norm == stem for stem in _stems(en)):
+            out.update(zh)
+            out.update(en)
+    return out
+
+
+def _stems(words: tuple[str, ...]) -> list[str]:
+    return [stem for w in words for stem in tokens(w)]
 
 
 def _has_word(text: str, word: str) -> bool:
