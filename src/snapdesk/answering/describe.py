@@ -13,7 +13,6 @@ from .grounding import customer_messages, has_problem_words, salient_texts
 from .question import Question
 
 _EVENT = re.compile(r"【[^】]+】|已到达|已发出|揽收|派送|签收|arrived|departed|out for delivery|picked up", re.I)
-_BUTTONISH = 5  # a stressed text this short with no problem word is a button or a price
 _AMOUNT_ONLY = re.compile(r"^[¥￥$€£]?\s?[\d,.]+$")
 _PROMISE = re.compile(r"预计|预期|将于|expected|estimated|by \w+ \d", re.I)
 _COUPON_NAME = re.compile(r"^(?!选择|使用|可用|不可用|优惠券$).{2,}券|coupon|voucher", re.I)
@@ -100,8 +99,8 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
         text = block.text
         if stressed >= 2 or text not in salient or any(text in u for u in used):
             continue
-        if _AMOUNT_ONLY.match(text) or (len(text) <= _BUTTONISH and not has_problem_words(text)):
-            continue
+        if _AMOUNT_ONLY.match(text) or not (has_problem_words(text) or re.search(r"\d", text)):
+            continue  # a stressed line that states no problem and no figure is a title, a tab or a button
         if block.box[1] > perception.height * 0.9 and len(text) <= 8:
             continue  # a button in the bottom bar
         used.append(text)
@@ -116,14 +115,15 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
     return out
 
 
-def rank_facts(items: list[str], question: Question) -> list[str]:
-    """The facts that bear on what was asked first: those sharing the question's words, holding what its kind
-    wants (a date for "when", an amount for "how much"), or stating a problem; the order of `facts` breaks ties."""
+def rank_facts(items: list[str], question: Question) -> list[tuple[str, float]]:
+    """Each fact with how much it bears on what was asked, most first: sharing the question's words, holding
+    what its kind wants (a date for "when", an amount for "how much"), stating a problem. `facts` puts the
+    case's identity first (the order number and status), which keeps it near the top."""
 
-    def weight(item: str) -> float:
+    def weight(index: int, item: str) -> float:
         shared = len(set(question.terms) & set(tokens(item)))
         wanted = sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(item))
-        return shared + wanted + 0.5 * has_problem_words(item)
+        return shared + wanted + 0.5 * has_problem_words(item) + (0.75 if index == 0 else 0.0)
 
-    # `facts` puts the case's identity first (the order number and status): it stays near the top.
-    return sorted(items, key=lambda item: -(weight(item) + (0.75 if items and item == items[0] else 0.0)))
+    weighted = [(item, weight(index, item)) for index, item in enumerate(items)]
+    return sorted(weighted, key=lambda pair: -pair[1])

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..knowledge import Passage
+from ..knowledge.glossary import expand
 from ..knowledge.text import tokens
 from .question import Question
 
@@ -57,10 +58,24 @@ class Unit:
     score: float
 
 
+def row_text(row: dict[str, str]) -> str:
+    """A table row as a reader says it: "ERR_1003（银行卡单笔限额不足）：更换额度更高的银行卡", the label, what it
+    means, then the rest; two columns read "label: value"."""
+    cells = [cell for cell in row.values() if cell]
+    if not cells:
+        return ""
+    cjk = any("\u4e00" <= ch <= "\u9fff" for ch in "".join(cells))
+    colon, sep = ("：", "；") if cjk else (": ", "; ")
+    if len(cells) >= 3:
+        head, meaning, *rest = cells
+        return f"{head}（{meaning}）{colon}{sep.join(rest)}" if cjk else f"{head} ({meaning}){colon}{sep.join(rest)}"
+    return colon.join(cells)
+
+
 def units(passage: Passage) -> list[str]:
     """A table row is one unit (its cells mean something only together); prose splits into sentences."""
     if passage.row:
-        return [passage.text]
+        return [row_text(passage.row)]
     out: list[str] = []
     for line in passage.text.split("\n"):
         line = line.strip()
@@ -77,7 +92,8 @@ def units(passage: Passage) -> list[str]:
 
 def rank_units(passage: Passage, question: Question, *, extra_terms: frozenset[str] = frozenset()) -> list[Unit]:
     """The passage's units, best answer to the question first."""
-    wanted = set(question.terms) | set(extra_terms)
+    # The glossary's words for the question's concepts find sentences written in the other language.
+    wanted = set(question.terms) | set(extra_terms) | set(tokens(expand(question.text)))
     ranked = []
     for index, text in enumerate(units(passage)):
         own = set(tokens(text))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from ..knowledge import Hit, KnowledgeBase, QueryPart
 from ..knowledge.glossary import expand
-from ..knowledge.text import detect_language
+from ..knowledge.text import detect_language, tokens
 from ..perception import DIALOG, RED_TEXT, TOAST, WARNING, Perception
 from ..perception.fields import Fields
 from ..safety import looks_like_instruction
@@ -158,15 +158,18 @@ def ground(
     passage_keys = {key for passage in knowledge.passages for key in passage.keys}
     screen_text = perception.text if perception is not None else ""
     statuses = list(fields.statuses) if fields else []
-    # A label the question names that the screen shows and the knowledge base knows ("立即开通", "Accepted").
-    named = [k for k in passage_keys if _specific(k) and k in question.text and k in screen_text]
-    keys = list(dict.fromkeys(screen_keys + statuses + named))
+    # A label of the knowledge base's that the question names ("立即开通", "支付失败") is an exact key too.
+    named = [k for k in passage_keys if _specific(k) and k in question.text]
+    keys = list(dict.fromkeys(screen_keys + statuses + named + _rows_on_screen(knowledge, screen_text)))
     # A customer's own messages in a chat screenshot are their question, whoever forwards it.
     chat = " ".join(customer_messages(perception)) if perception is not None and perception.screen == "chat" else ""
     screen = " ".join([*statuses, *salient_texts(perception)[:6]])
+    # Asked in the other language than the screen's, the glossary's words are the bridge to its articles.
+    across = bool(screen_text.strip()) and detect_language(screen_text) != question.language
+    translation_weight = QUESTION_WEIGHT if across else TRANSLATION_WEIGHT
     parts = [
         QueryPart(question.text, QUESTION_WEIGHT, focus=True),
-        QueryPart(expand(question.text), TRANSLATION_WEIGHT, focus=True),
+        QueryPart(expand(question.text), translation_weight, focus=True),
         QueryPart(chat, CHAT_WEIGHT, focus=True),
         QueryPart(screen, SCREEN_WEIGHT),
         QueryPart(" ".join(problems), SCREEN_WEIGHT),
@@ -203,6 +206,24 @@ def _unmet_conditions(hits: list[Hit], said: str) -> list[Hit]:
     ]
 
 
+ROW_ON_SCREEN = 0.75  # share of a long table label's words the screen must show to count as showing it
+
+
+def _rows_on_screen(knowledge: KnowledgeBase, screen_text: str) -> list[str]:
+    """Table rows named by a long label the screen shows almost word for word: an error message in a known-issues
+    table ("A non-null String must be provided to a Text widget (…)"), which OCR rarely reads exactly."""
+    if not screen_text:
+        return []
+    shown = set(tokens(screen_text))
+    found = []
+    for passage in knowledge.passages:
+        label = next(iter(passage.row.values()), "") if passage.row else ""
+        words = set(tokens(label))
+        if len(words) >= 4 and len(words & shown) >= ROW_ON_SCREEN * len(words):
+            found.append(label)
+    return found
+
+
 def _specific(key: str) -> bool:
     """Long enough to name one thing: "立即开通", "Accepted"; not "我的" or "OK"."""
     return len(key) >= 3 if any("\u4e00" <= ch <= "\u9fff" for ch in key) else len(key) >= 4
@@ -210,7 +231,7 @@ def _specific(key: str) -> bool:
 
 # A knowledge base written for several products in two languages: the screenshot's language says which
 # product it shows, so its articles come first among equals.
-SCREEN_LANGUAGE_BOOST = 1.8
+SCREEN_LANGUAGE_BOOST = 2.5
 
 
 def _prefer_screen_language(hits: list[Hit], knowledge: KnowledgeBase, screen_text: str) -> list[Hit]:

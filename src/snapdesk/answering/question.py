@@ -63,7 +63,7 @@ ASKS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "meaning": re.compile(
-        r"什么意思|啥意思|是什么|是啥|干什么|做什么|什么用|有什么影响|会怎样|会有什么|"
+        r"在[^，。？?]{0,6}什么|什么问题|什么情况|什么意思|啥意思|是什么|是啥|干什么|做什么|什么用|有什么影响|会怎样|会有什么|"
         r"what (?:does|is|are|'s)|what do(?:es)? (?:it|this|that) (?:mean|do)|mean\b|asking",
         re.I,
     ),
@@ -87,6 +87,10 @@ _FILLER = re.compile(
     r"really|now|so|and|or|but|if|on|in|at|to|of|for|with|what|there|here|any|some|lol|ok|okay|get|got|"
     r"should|would|could|can|will|how|why|when|where|which|who|about|anything|something|thing|know)\b",
     re.I,
+)
+# Single characters that carry grammar, not a topic.
+_FUNCTION_CHARACTERS = frozenset(
+    "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PERIOD_WORDS = re.compile(r"[。！？!?]\s*")
@@ -140,7 +144,7 @@ def _words(text: str) -> list[str]:
         if len(word) == 1 and is_cjk(word):
             run += word
             continue
-        if run:
+        if len(run) >= 2 or (run and run not in _FUNCTION_CHARACTERS):
             out.append(run)  # a single character too: "碎", "退", "丢" carry the question
         run = ""
         if any(is_cjk(ch) for ch in word):

@@ -33,6 +33,7 @@ CARE_QUERY = "投诉 不满 转人工 人工客服 联系客服 服务时间 com
 # with the size of the knowledge base, shares do not).
 COVERAGE_MIN = 0.25
 KEY_BOOST = 1.6
+STATUS_BOOST = 1.3
 NAMED_ROW_BOOST = 1.6
 
 
@@ -48,10 +49,15 @@ class OfflineEngine(Engine):
         no_problem = case.perception is not None and not problem_evidence(case.perception, case.fields)
         lead = _fitting(case)
         if asked.vague and not case.history and no_problem and not wants_person and lead is None:
-            return _describe_and_ask(seen, zh)
-        related = [r.zh if zh else r.en for r in case.relations if r.asked]
+            return _describe_and_ask([fact for fact, _ in seen], zh)
+        # Asked about, or a deadline for a "can I" question: the window decides whether they still can.
+        related = [
+            r.zh if zh else r.en
+            for r in case.relations
+            if r.asked or (r.kind == "deadline" and asked.asks_for("eligibility"))
+        ]
         if lead is None and not wants_person and not asked.upset:
-            return _nothing_fits(case, seen, related)
+            return _nothing_fits(case, [fact for fact, _ in seen], related)
         care = _care(case) if wants_person or asked.upset else None
         if care is not None and asked.upset and case.history:
             lead = care  # answered before and back upset: the people who handle complaints, not the remedy again
@@ -64,9 +70,9 @@ class OfflineEngine(Engine):
         composer = Composer(zh=zh, question=asked)
         if asked.upset or wants_person:
             composer.add(_apology(zh))
-        screen_first = asked.vague or asked.asks_for("meaning", "status", "cause", "verification") or lead is None
+        screen_first = asked.vague or asked.asks_for("meaning", "status") or lead is None
         if screen_first:
-            composer.add_sentence(seen[:3])
+            composer.add_sentence([fact for fact, _ in seen[:3]])
         composer.add_sentence(related[:2])
         if escalate:
             composer.add(handover_sentence(team, zh) if team else to_a_person(zh))
@@ -82,7 +88,8 @@ class OfflineEngine(Engine):
             else:  # a companion speaks only where it bears on the question
                 composer.add_units([unit for unit in ranked if unit.score >= UNIT_MIN], limit=limit)
             if number == 0 and not screen_first:
-                composer.add_sentence(seen[:2], optional=True)  # the evidence, after the direct answer
+                # The evidence, after the direct answer: what the screen shows that bears on the question.
+                composer.add_sentence([fact for fact, weight in seen[:2] if weight > 0], optional=True)
         used = _hits_for([p for p, _ in answering] + ([owner] if owner is not None else []), case)
         return Reply(text=mask_pii(composer.text()), escalate=escalate, team=team, passages=used)
 
@@ -105,11 +112,13 @@ def _fitting(case: Case) -> Passage | None:
         else:
             fits = bool(hit.matched_keys) or (hit.focus > 0 and coverage >= COVERAGE_MIN)
         if fits:
-            # A code or status the screen shows, found verbatim in the passage, says it is about this case.
-            seen_key = bool(set(hit.matched_keys) & screen_keys)
+            # A code the screen shows (an error code, an exception), found verbatim in the passage, says it is
+            # about this case; a status or label is weaker evidence, the question's words decide among those.
+            seen = set(hit.matched_keys) & screen_keys
+            key_boost = KEY_BOOST if any(CODE_LIKE.search(k) for k in seen) else STATUS_BOOST if seen else 1.0
             # The table row named by the code itself is the lookup's answer; a section mentioning it comes after.
             named = hit.passage.row is not None and next(iter(hit.passage.row.values()), "") in hit.matched_keys
-            boost = (KEY_BOOST if seen_key else 1.0) * (NAMED_ROW_BOOST if named else 1.0)
+            boost = key_boost * (NAMED_ROW_BOOST if named else 1.0)
             candidates.append((hit.score * (0.5 + coverage) * boost, hit.passage))
         if asked.vague and candidates:
             break  # the first that fits, as ranked by keys and the screen
@@ -139,7 +148,14 @@ def _answering(case: Case, lead: Passage | None) -> list[tuple[Passage, int]]:
 
 def _keyed(case: Case, lead: Passage | None) -> Passage | None:
     """Another passage found by an exact key from the screen (a code's section beside its table row)."""
-    return next((h.passage for h in case.hits[:4] if h.matched_keys and h.passage is not lead), None)
+    lead_keys = next((set(h.matched_keys) for h in case.hits if h.passage is lead), set())
+    for hit in case.hits[:4]:
+        if hit.passage is lead or not hit.matched_keys:
+            continue
+        named_row = hit.passage.row is not None and next(iter(hit.passage.row.values()), "") in hit.matched_keys
+        if lead_keys & set(hit.matched_keys) or named_row:
+            return hit.passage
+    return None
 
 
 def _hits_for(passages: list[Passage], case: Case) -> list[Hit]:

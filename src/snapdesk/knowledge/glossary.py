@@ -14,7 +14,7 @@ from .text import normalize, tokens
 PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("订单", "下单", "单子"), ("order",)),
     (("发货", "寄出", "出库"), ("dispatch", "ship", "shipped")),
-    (("快递", "物流", "配送", "送达", "收到货"), ("delivery", "courier", "tracking", "arrive")),
+    (("快递", "物流", "配送", "送达", "收到"), ("delivery", "courier", "tracking", "arrive")),
     (("运费", "邮费", "包邮"), ("shipping", "delivery cost", "free shipping")),
     (("付款", "支付", "付钱"), ("pay", "payment")),
     (("货到付款",), ("cash on delivery",)),
@@ -79,6 +79,9 @@ PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("修改", "更改", "改", "换"), ("change", "edit", "switch")),
     (("工作日",), ("business day", "business days")),
     (("截止", "最晚", "期限"), ("deadline", "within", "by")),
+    (("别的", "其他", "其它", "另一个"), ("other", "another")),
+    (("方式", "方法"), ("method", "way")),
+    (("身份",), ("identity",)),
     (("提交",), ("submitted", "submit")),
     (("记住",), ("remember",)),
 )

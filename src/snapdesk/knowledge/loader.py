@@ -126,7 +126,9 @@ def load_knowledge_base(path: str | Path) -> KnowledgeBase:
         problems.extend(article_problems)
     if not passages:
         raise KnowledgeBaseError(f"no passage could be read from the knowledge base in {root}")
-    segment.add_terms(vocabulary(passages))  # before the index is built: the business's words segment whole
+    # Before the index is built: the business's own words segment whole.
+    segment.learn("\n".join(text for _, text in texts))
+    segment.add_terms(vocabulary(passages))
     if not teams:  # a plain folder of FAQs: the teams are whatever its hand-over lines name
         teams = list(dict.fromkeys(p.escalate_to for p in passages if p.escalate_to))
     fallback = config.get("fallback")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import jieba
@@ -25,19 +25,39 @@ _tokenizer: jieba.Tokenizer | None = None
 _added: set[str] = set()
 
 
+def _dictionary_lines() -> Iterator[tuple[bytes, str, int]]:
+    with (Path(jieba.__file__).parent / "dict.txt").open("rb") as source:
+        for line in source:
+            parts = line.split()
+            if len(parts) >= 2:
+                yield line, parts[0].decode("utf-8"), int(parts[1])
+
+
 def _build() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     kept = io.BytesIO()
-    with (Path(jieba.__file__).parent / "dict.txt").open("rb") as source:
-        for line in source:
-            parts = line.split()
-            if len(parts) >= 2 and int(parts[1]) >= MIN_FREQUENCY:
-                kept.write(line)
+    for line, _, frequency in _dictionary_lines():
+        if frequency >= MIN_FREQUENCY:
+            kept.write(line)
     kept.seek(0)
     tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(kept)
     tokenizer.initialized = True  # the dictionary above replaces jieba's own loading and its disk cache
     return tokenizer
+
+
+def learn(text: str) -> None:
+    """Add the rarer dictionary words that `text` (a knowledge base) uses: 优惠券, 验证码 and 购物车 are rare in
+    jieba's general corpus, common in support; only those the business writes are loaded."""
+    pieces = {text[i : i + n] for n in range(2, 6) for i in range(len(text) - n + 1)}
+    found = [
+        (word, frequency) for _, word, frequency in _dictionary_lines() if frequency < MIN_FREQUENCY and word in pieces
+    ]
+    tokenizer = segmenter()
+    with _lock:
+        for word, frequency in found:
+            if word not in tokenizer.FREQ or not tokenizer.FREQ[word]:
+                tokenizer.add_word(word, freq=frequency)
 
 
 def segmenter() -> jieba.Tokenizer:
