@@ -88,7 +88,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Run every case of an evaluation set, write the results and print the summary."""
-    from .evaluation import load_cases, run_set, summarise
+    from .evaluation import load_baseline, load_cases, run_set, summarise
 
     try:
         cases = load_cases(folder)
@@ -113,7 +113,7 @@ def evaluate(
                     handle.write(json.dumps(result.record(), ensure_ascii=False) + "\n")
         except OSError as error:
             _fail(f"cannot write {out_path}: {error.strerror}")
-    summary = summarise(results)
+    summary = summarise(results, baseline=load_baseline(folder))
     if as_json:
         out.print_json(json.dumps(summary.__dict__, ensure_ascii=False))
         return
@@ -131,6 +131,8 @@ def _print_summary(summary: Any, out_path: Path) -> None:
     table.add_row("perfect (score 1)", pct(summary.perfect_share))
     table.add_row("escalation accuracy", pct(summary.escalation_accuracy))
     table.add_row("intent accuracy", pct(summary.intent_accuracy))
+    if summary.beyond_ocr is not None:
+        table.add_row("facts beyond the OCR text", pct(summary.beyond_ocr))
     table.add_row("latency p50 / p95", f"{summary.p50_ms:.0f} / {summary.p95_ms:.0f} ms")
     out.print(table)
     per = Table(title="per intent")

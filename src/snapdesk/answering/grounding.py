@@ -168,8 +168,8 @@ def ground(
     across = bool(screen_text.strip()) and detect_language(screen_text) != question.language
     translation_weight = QUESTION_WEIGHT if across else TRANSLATION_WEIGHT
     parts = [
-        QueryPart(question.text, QUESTION_WEIGHT, focus=True),
-        QueryPart(expand(question.text), translation_weight, focus=True),
+        QueryPart(question.topic, QUESTION_WEIGHT, focus=True),
+        QueryPart(expand(question.topic), translation_weight, focus=True),
         QueryPart(chat, CHAT_WEIGHT, focus=True),
         QueryPart(screen, SCREEN_WEIGHT),
         QueryPart(" ".join(problems), SCREEN_WEIGHT),
@@ -215,13 +215,7 @@ def _rows_on_screen(knowledge: KnowledgeBase, screen_text: str) -> list[str]:
     if not screen_text:
         return []
     shown = set(tokens(screen_text))
-    found = []
-    for passage in knowledge.passages:
-        label = next(iter(passage.row.values()), "") if passage.row else ""
-        words = set(tokens(label))
-        if len(words) >= 4 and len(words & shown) >= ROW_ON_SCREEN * len(words):
-            found.append(label)
-    return found
+    return [label for label, words in knowledge.long_row_labels if len(words & shown) >= ROW_ON_SCREEN * len(words)]
 
 
 def _specific(key: str) -> bool:

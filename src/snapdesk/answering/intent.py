@@ -183,6 +183,11 @@ def asks_for_person(question: str) -> bool:
     return any(not _DECLINED.search(question[: match.start()]) for match in _WANTS_PERSON.finditer(question))
 
 
+def without_person_requests(text: str) -> str:
+    """The question with its requests for a person taken out: "转人工" says who should answer, not what about."""
+    return _WANTS_PERSON.sub(" ", text)
+
+
 def keyword_scores(text: str) -> dict[str, float]:
     lowered = text.lower()
     return {intent: float(sum(1 for word in words if word in lowered)) for intent, words in VOCABULARY.items()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..knowledge.segment import segmenter
 from ..knowledge.text import detect_language, is_cjk, normalize, tokens
-from .intent import asks_for_person
+from .intent import asks_for_person, without_person_requests
 
 # Each kind of question and the generic words that ask it. Order matters only for display.
 ASKS: dict[str, re.Pattern[str]] = {
@@ -106,6 +106,7 @@ class Question:
     numbers: tuple[str, ...]  # figures the customer quotes ("2799", "3900", "$18.41")
     upset: bool
     wants_person: bool
+    topic: str = ""  # the text without its requests for a person: what retrieval looks up
 
     def asks_for(self, *kinds: str) -> bool:
         return any(kind in self.asks for kind in kinds)
@@ -121,7 +122,8 @@ def understand(text: str, *, default_language: str = "zh") -> Question:
     language = detect_language(text) if any(ch.isalpha() for ch in text) else default_language
     # A statement of a problem ("付款页一打开就闪退，这是日志") asks, without saying so, what to do about it.
     asks = tuple(kind for kind, pattern in ASKS.items() if pattern.search(text)) or ("remedy",)
-    remainder = _FILLER.sub(" ", text)
+    topic = without_person_requests(text)
+    remainder = _FILLER.sub(" ", topic)
     return Question(
         text=text,
         language=language,
@@ -131,6 +133,7 @@ def understand(text: str, *, default_language: str = "zh") -> Question:
         numbers=tuple(dict.fromkeys(m.group(0) for m in _NUMBER.finditer(text))),
         upset=bool(_UPSET.search(text)),
         wants_person=asks_for_person(text),
+        topic=topic,
     )
 
 

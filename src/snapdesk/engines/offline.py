@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import ClassVar
 
 from ..answering.describe import facts, rank_facts
@@ -28,7 +29,9 @@ from .compose import UNIT_MIN, WHOLE_PASSAGE, Composer, in_language
 _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
 # Generic words of complaint handling and contact: they find the business's own passage on it, whose team,
 # channel and hours an upset customer or one asking for a person is told.
-CARE_QUERY = "投诉 不满 转人工 人工客服 联系客服 服务时间 complaint unhappy manager supervisor customer care contact"
+CARE_QUERY = "投诉 不满 人工客服 联系客服 服务时间 complaint unhappy manager supervisor customer care contact"
+# The heading of such a passage says so (a passage that merely mentions 转人工 is about something else).
+_CARE_HEADING = re.compile(r"投诉|客服|人工|联系|complain|contact|customer care|support|manager|supervisor", re.I)
 # How much of the question's words a passage must hold to answer it: a share, not a BM25 score (scores grow
 # with the size of the knowledge base, shares do not).
 COVERAGE_MIN = 0.25
@@ -192,8 +195,7 @@ def _case_ids(case: Case, zh: bool) -> list[str]:
 
 def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
     """Share of the question's words the passage holds, itself or in the glossary's other words for it."""
-    text = normalize(f"{passage.heading} {passage.article} {passage.text}")
-    own = set(tokens(text))
+    text, own = _passage_words(passage)
     shown = normalize(screen)
 
     def holds(word: str) -> bool:
@@ -203,6 +205,12 @@ def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
     # A word the passage lacks but the screen shows names the case's object (a product, a label): neutral.
     counted = [word for word in asked.words if word in held or not (len(word) >= 2 and word in shown)]
     return len(held) / max(len(counted), 1)
+
+
+@lru_cache(maxsize=4096)
+def _passage_words(passage: Passage) -> tuple[str, frozenset[str]]:
+    text = normalize(f"{passage.heading} {passage.article} {passage.text}")
+    return text, frozenset(tokens(text))
 
 
 def _second(case: Case, first: Passage | None) -> Passage | None:
@@ -225,7 +233,7 @@ def _care(case: Case) -> Passage | None:
     """The business's passage on complaints and reaching a person: in the screenshot's language when the
     knowledge base serves several products (the screen shows which), else in the customer's."""
     hits = case.knowledge.search([QueryPart(CARE_QUERY), QueryPart(case.question, 0.5)], limit=8)
-    with_team = [h.passage for h in hits if h.passage.escalate_to]
+    with_team = [h.passage for h in hits if h.passage.escalate_to and _CARE_HEADING.search(h.passage.heading)]
     language = detect_language(case.perception.text) if case.perception is not None else case.language
     own = [p for p in with_team if case.knowledge.passage_language(p) == language]
     return (own or with_team or [None])[0]

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..assistant import Assistant, HistoryTurn
 from ..errors import SnapDeskError
+from .baseline import beyond_ocr
 from .cases import EvalCase
 from .scoring import score_answer
 
@@ -47,6 +48,7 @@ class Summary:
     p50_ms: float
     p95_ms: float
     by_intent: dict[str, dict[str, float]]
+    beyond_ocr: float | None = None  # facts beyond the OCR text, when the set ships an OCR-text baseline
 
 
 def run_case(assistant: Assistant, case: EvalCase) -> CaseResult:
@@ -91,7 +93,7 @@ def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
-def summarise(results: list[CaseResult]) -> Summary:
+def summarise(results: list[CaseResult], *, baseline: dict[str, str] | None = None) -> Summary:
     scores = [r.score for r in results]
     with_escalation = [r for r in results if "escalate" in r.case.expect]
     with_intent = [r for r in results if "intent" in r.case.expect]
@@ -121,4 +123,5 @@ def summarise(results: list[CaseResult]) -> Summary:
             }
             for name, rs in sorted(groups.items())
         },
+        beyond_ocr=beyond_ocr([(r.case, r.answer) for r in results], baseline) if baseline is not None else None,
     )

@@ -8,6 +8,8 @@ apps, delivery), never one business's product or feature names: those come from 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .text import normalize, tokens
 
 # (Chinese words, English words) naming the same support concept.
@@ -91,6 +93,10 @@ _INDEX: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
 )
 
 
+_STEMS: tuple[frozenset[str], ...] = tuple(frozenset(t for w in en for t in tokens(w)) for _, en in _INDEX)
+
+
+@lru_cache(maxsize=1024)
 def expand(text: str) -> str:
     """The words, in both languages, of the support concepts `text` names ("" when it names none): "能退吗"
     gives "退款 退钱 refund money back". English words match on word starts, so "refunded" finds "refund"
@@ -103,19 +109,16 @@ def expand(text: str) -> str:
     return " ".join(dict.fromkeys(found))
 
 
-def equivalents(word: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def equivalents(word: str) -> frozenset[str]:
     """The word and the other words (both languages) of every concept it names: "退" → {"退款", "refund", …}."""
     norm = normalize(word)
     out = {norm}
-    for zh, en in _INDEX:
-        if norm in zh or norm in en or any(norm == stem for stem in _stems(en)):
+    for (zh, en), stems in zip(_INDEX, _STEMS, strict=True):
+        if norm in zh or norm in en or norm in stems:
             out.update(zh)
             out.update(en)
-    return out
-
-
-def _stems(words: tuple[str, ...]) -> list[str]:
-    return [stem for w in words for stem in tokens(w)]
+    return frozenset(out)
 
 
 def _has_word(text: str, word: str) -> bool:

@@ -28,6 +28,7 @@ from snapdesk.knowledge.text import (
     strip_inline_markdown,
     table_cells,
     table_row,
+    tokens,
 )
 
 DEFAULT_FALLBACK = {
@@ -69,6 +70,13 @@ class KnowledgeBase:
         # Built on first search; cached_property writes the instance __dict__, which a frozen
         # dataclass allows, and the index is not a field so equality and hashing ignore it.
         return retrieval.Index(self)
+
+    @cached_property
+    def long_row_labels(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        """Table rows named by a label of four words or more (an error message), with the label's index terms."""
+        labels = (next(iter(p.row.values()), "") for p in self.passages if p.row)
+        pairs = ((label, frozenset(tokens(label))) for label in labels)
+        return tuple((label, words) for label, words in pairs if len(words) >= 4)
 
     @cached_property
     def _languages(self) -> dict[str, str]:
