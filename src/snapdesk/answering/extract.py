@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..knowledge import Passage
 from ..knowledge.glossary import expand
-from ..knowledge.text import tokens
+from ..knowledge.text import in_language, tokens
 from .question import Question
 
 _SENTENCE = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z(“\"])|\n+")
@@ -102,4 +102,6 @@ def rank_units(passage: Passage, question: Question, *, extra_terms: frozenset[s
         score += KIND_WEIGHT * sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(text))
         score += 0.3 * any(number in text for number in question.numbers)
         ranked.append(Unit(text, index, score))
-    return sorted(ranked, key=lambda unit: (-unit.score, unit.index))
+    # A bilingual passage says everything twice: the customer's language only, where it has that.
+    own = [unit for unit in ranked if in_language(unit.text, question.language)]
+    return sorted(own or ranked, key=lambda unit: (-unit.score, unit.index))

@@ -71,7 +71,7 @@ PROBLEM_WORDS = (
     "overdue",
 )
 # A duration in a heading ("超过 3 天未更新", "物流 2 天没有更新", "not updated for more than 6 days").
-_THRESHOLD = re.compile(r"(\d+)\s*(个)?\s*(小时|天|日|周|hours?|days?|weeks?)", re.I)
+_THRESHOLD = re.compile(r"(\d+)\s*(个)?\s*(小时|工作日|天|日|周|hours?|business days?|days?|weeks?)", re.I)
 # Keys that name one specific case: error codes, exceptions, the app classes of a crash.
 CODE_LIKE = re.compile(
     r"^[A-Z]{1,8}[_-]?\d{2,6}$|Exception$|Error$|^EXC_|^SIG[A-Z]+$|^ANR$|[a-z](?:Activity|Fragment|Controller)$"
@@ -134,7 +134,7 @@ def problem_evidence(perception: Perception | None, fields: Fields | None) -> bo
 # How much each source of query words counts. The question leads; what the screen stresses says what it is
 # about when the question names nothing ("怎么办？") and breaks ties when it does.
 QUESTION_WEIGHT = 1.0
-TRANSLATION_WEIGHT = 0.7  # the question's support words in the knowledge base's other language
+TRANSLATION_WEIGHT = 0.55  # the glossary's words for the question's concepts (other language, synonyms)
 SCREEN_WEIGHT = 0.5
 CHAT_WEIGHT = 0.8
 CONTEXT_WEIGHT = 0.35  # earlier turns of the conversation
@@ -157,7 +157,10 @@ def ground(
     screen_keys = list(fields.keys) if fields else []
     passage_keys = {key for passage in knowledge.passages for key in passage.keys}
     screen_text = perception.text if perception is not None else ""
-    statuses = list(fields.statuses) if fields else []
+    # A status is a key when the knowledge base names it in a label or heading ("退款被驳回怎么办"), not when a
+    # passage merely uses the word ("商品在运输中破损").
+    labels = [*passage_keys, *(p.heading for p in knowledge.passages)]
+    statuses = [s for s in (fields.statuses if fields else ()) if any(s in label for label in labels)]
     # A label of the knowledge base's that the question names ("立即开通", "支付失败") is an exact key too.
     named = [k for k in passage_keys if _specific(k) and k in question.text]
     keys = list(dict.fromkeys(screen_keys + statuses + named + _rows_on_screen(knowledge, screen_text)))
@@ -183,7 +186,7 @@ def ground(
     hits = _unmet_conditions(hits, f"{question.text} {screen} {' '.join(problems)}")
     if question.vague:
         hits = _rerank_by_intent(hits, intent)
-    hits = _apply_thresholds(hits, fields)
+    hits = _apply_thresholds(hits, fields, question.text)
     query = " ".join(part.text for part in parts if part.text)
     return Grounding(hits=hits[:limit], query=query, keys=keys)
 
@@ -198,12 +201,13 @@ UNMET_CONDITION = 0.7
 def _unmet_conditions(hits: list[Hit], said: str) -> list[Hit]:
     if _CONDITION_MET.search(said):
         return hits
-    return [
+    damped = [
         replace(hit, score=hit.score * UNMET_CONDITION, focus=hit.focus * UNMET_CONDITION)
         if _CONDITION_HEADING.search(hit.passage.heading) and not hit.matched_keys
         else hit
         for hit in hits
     ]
+    return sorted(damped, key=lambda hit: (len(hit.matched_keys), hit.score), reverse=True)
 
 
 ROW_ON_SCREEN = 0.75  # share of a long table label's words the screen must show to count as showing it
@@ -271,7 +275,7 @@ def _rerank_by_intent(hits: list[Hit], intent: str) -> list[Hit]:
 
 def _hours(value: float, unit: str) -> float:
     unit = unit.lower()
-    if unit in ("天", "日") or unit.startswith("day"):
+    if unit in ("天", "日", "工作日") or unit.startswith(("day", "business")):
         return value * 24
     if unit in ("周",) or unit.startswith("week"):
         return value * 24 * 7
@@ -280,13 +284,29 @@ def _hours(value: float, unit: str) -> float:
     return value
 
 
-def _apply_thresholds(hits: list[Hit], fields: Fields | None) -> list[Hit]:
-    if not fields or not fields.durations:
-        return hits
-    observed = max(
-        (_hours(value, unit) for value, unit, _ in fields.durations if unit in ("day", "hour", "week")),
-        default=0.0,
-    )
+_SAID_DURATION = re.compile(
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?:个)?\s*(小时|天|日|工作日|周|星期|礼拜|hours?|days?|business days?|weeks?)",
+    re.I,
+)
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def said_hours(text: str) -> list[float]:
+    """Durations a customer states ("两个星期了", "for 3 days"), in hours."""
+    out = []
+    for m in _SAID_DURATION.finditer(text):
+        number, unit = m.group(1), m.group(2).lower()
+        value = float(number) if number.isdigit() else float(sum(_NUMERALS.get(ch, 0) for ch in number) or 0)
+        if unit in ("星期", "礼拜"):
+            unit = "周"
+        out.append(_hours(value, unit))
+    return out
+
+
+def _apply_thresholds(hits: list[Hit], fields: Fields | None, question: str = "") -> list[Hit]:
+    durations = fields.durations if fields else ()
+    shown = [_hours(value, unit) for value, unit, _ in durations if unit in ("day", "hour", "week")]
+    observed = max([*shown, *said_hours(question)], default=0.0)
     if not observed:
         return hits
     top = hits[:5]
@@ -295,7 +315,7 @@ def _apply_thresholds(hits: list[Hit], fields: Fields | None) -> list[Hit]:
         m = _THRESHOLD.search(hit.passage.heading)
         if m:
             thresholds[index] = _hours(float(m.group(1)), m.group(3))
-    if len(thresholds) < 2:
+    if not thresholds:
         return hits
     passed = {i: t for i, t in thresholds.items() if t <= observed}
     if not passed:

@@ -79,7 +79,7 @@ _UPSET = re.compile(
 # Question words and filler removed before the question's own terms are taken (content words such as
 # 运费 or "price" stay: they name what is asked about).
 _FILLER = re.compile(
-    r"怎么办|咋整|咋办|怎么|如何|为什么|为啥|多久|多长时间|多少|什么|啥|能不能|可不可以|是不是|行不行|会不会|"
+    r"怎么办|咋整|咋办|怎么回事|好几|怎么|如何|为什么|为啥|多久|多长时间|多少|什么|啥|能不能|可不可以|是不是|行不行|会不会|"
     r"有没有|要不要|对不对|到底|请问|一下|这个|那个|这里|那里|还是|我们|你们|我|你|他|她|的|了|吗|呢|吧|啊|呀|嘛|"
     # Words about the picture itself ("帮我看看这个聊天记录", "check this screenshot") name no topic.
     r"帮我|帮忙|看看|看下|看一看|聊天记录|截图|图片|图里|这张|\b(?:screenshot|picture|image|look at|check)\b|"
@@ -90,7 +90,7 @@ _FILLER = re.compile(
 )
 # Single characters that carry grammar, not a topic.
 _FUNCTION_CHARACTERS = frozenset(
-    "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁"
+    "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁好"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PERIOD_WORDS = re.compile(r"[。！？!?]\s*")

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from ..answering.extract import Unit
 from ..answering.question import Question
-from ..knowledge.text import is_cjk
 
 # Characters without white space, as the scorer and a reader count them.
 BUDGET = 300
@@ -24,12 +23,6 @@ UNIT_MIN = 0.35
 
 def visible_length(text: str) -> int:
     return len(re.sub(r"\s+", "", text))
-
-
-def in_language(text: str, language: str) -> bool:
-    cjk = sum(1 for ch in text if is_cjk(ch))
-    latin = len(re.findall(r"[A-Za-z]+", text))
-    return cjk >= 1.5 * latin if language == "zh" else latin > 0 and cjk < 1.5 * latin
 
 
 class Composer:

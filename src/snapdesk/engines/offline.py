@@ -21,17 +21,20 @@ from ..answering.question import Question
 from ..knowledge import Hit, Passage, QueryPart
 from ..knowledge.glossary import equivalents
 from ..knowledge.loader import DEFAULT_FALLBACK
-from ..knowledge.text import detect_language, is_cjk, normalize, tokens
+from ..knowledge.text import detect_language, in_language, is_cjk, normalize, tokens
 from ..safety import mask_pii
 from .base import Case, Engine, Reply
-from .compose import UNIT_MIN, WHOLE_PASSAGE, Composer, in_language
+from .compose import UNIT_MIN, WHOLE_PASSAGE, Composer
 
 _CATCH_ALL = re.compile(r"其他|其它|未收录|不在本文|未列出|以外|other|unlisted|not listed|unknown", re.I)
 # Generic words of complaint handling and contact: they find the business's own passage on it, whose team,
 # channel and hours an upset customer or one asking for a person is told.
-CARE_QUERY = "投诉 不满 人工客服 联系客服 服务时间 complaint unhappy manager supervisor customer care contact"
+COMPLAINT_QUERY = "投诉 不满 主管 处理结果 complaint unhappy manager supervisor"
+CONTACT_QUERY = "联系客服 人工客服 在线客服 服务时间 电话 contact us live chat phone hours support agent"
 # The heading of such a passage says so (a passage that merely mentions 转人工 is about something else).
-_CARE_HEADING = re.compile(r"投诉|客服|人工|联系|complain|contact|customer care|support|manager|supervisor", re.I)
+_CARE_HEADING = re.compile(
+    r"投诉|客服|人工|联系|complain|contact|customer care|support|manager|supervisor|person|human|agent", re.I
+)
 # How much of the question's words a passage must hold to answer it: a share, not a BM25 score (scores grow
 # with the size of the knowledge base, shares do not).
 COVERAGE_MIN = 0.25
@@ -77,24 +80,36 @@ class OfflineEngine(Engine):
         if screen_first:
             composer.add_sentence([fact for fact, _ in seen[:3]])
         composer.add_sentence(related[:2])
-        if escalate:
-            composer.add(handover_sentence(team, zh) if team else to_a_person(zh))
-            composer.add_sentence(_case_ids(case, zh), optional=True)
-            if owner is not None and owner is not lead:
-                composer.add_units(rank_units(owner, _reply_time_question(asked)), limit=2)
+        # Someone who asked for a person, or is upset, hears first who takes it; otherwise the remedy comes first
+        # and the hand-over the passage prescribes after it.
+        handover_first = wants_person or asked.upset
+        if escalate and handover_first:
+            _hand_over(composer, case, owner, lead, team)
         extra = _screen_terms(case)
         answering = _answering(case, lead)
         for number, (passage, limit) in enumerate(answering):
             ranked = rank_units(passage, asked, extra_terms=extra)
             if number == 0:
                 composer.add_units(ranked, limit=limit, whole_under=WHOLE_PASSAGE)
+                if not screen_first:  # the evidence, after the direct answer: what bears on the question
+                    composer.add_sentence([fact for fact, weight in seen[:2] if weight > 0], optional=True)
+                if escalate and not handover_first:
+                    _hand_over(composer, case, owner, lead, team)
             else:  # a companion speaks only where it bears on the question
                 composer.add_units([unit for unit in ranked if unit.score >= UNIT_MIN], limit=limit)
-            if number == 0 and not screen_first:
-                # The evidence, after the direct answer: what the screen shows that bears on the question.
-                composer.add_sentence([fact for fact, weight in seen[:2] if weight > 0], optional=True)
+        if escalate and not handover_first and not answering:
+            _hand_over(composer, case, owner, lead, team)
         used = _hits_for([p for p, _ in answering] + ([owner] if owner is not None else []), case)
         return Reply(text=mask_pii(composer.text()), escalate=escalate, team=team, passages=used)
+
+
+def _hand_over(composer: Composer, case: Case, owner: Passage | None, lead: Passage | None, team: str | None) -> None:
+    """Who takes the case, the order number they will need, and when and how the customer will hear back."""
+    zh = composer.zh
+    composer.add(handover_sentence(team, zh) if team else to_a_person(zh))
+    composer.add_sentence(_case_ids(case, zh), optional=True)
+    if owner is not None and owner is not lead:
+        composer.add_units(rank_units(owner, _reply_time_question(case.understood)), limit=2)
 
 
 def _fitting(case: Case) -> Passage | None:
@@ -106,8 +121,10 @@ def _fitting(case: Case) -> Passage | None:
     screen_keys = set(case.fields.keys) | set(case.fields.statuses) if case.fields else set()
     candidates: list[tuple[float, Passage]] = []
     for hit in case.hits[:4]:
-        if unknown_code and not hit.matched_keys and not _CATCH_ALL.search(f"{hit.passage.heading} {hit.passage.text}"):
-            continue  # a passage about another code would be invented policy
+        specific = any(CODE_LIKE.search(k) for k in hit.passage.keys)
+        if unknown_code and specific and not hit.matched_keys and not _CATCH_ALL.search(hit.passage.heading):
+            continue  # a passage about another code would be invented policy; a general one still applies
+
         coverage = _coverage(asked, hit.passage, case.perception.text if case.perception else "")
         if asked.vague:
             fits = hit.matched_keys or (_topic(hit.passage) in (None, case.intent) and case.intent != "other")
@@ -204,7 +221,9 @@ def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
     held = [word for word in asked.words if holds(word)]
     # A word the passage lacks but the screen shows names the case's object (a product, a label): neutral.
     counted = [word for word in asked.words if word in held or not (len(word) >= 2 and word in shown)]
-    return len(held) / max(len(counted), 1)
+    # A single character matches inside many words ("买" in "购买"): it counts a little.
+    weight = {word: 0.3 if len(word) == 1 else 1.0 for word in counted}
+    return sum(weight[word] for word in held) / max(sum(weight.values()), 1e-9)
 
 
 @lru_cache(maxsize=4096)
@@ -232,11 +251,15 @@ def _second(case: Case, first: Passage | None) -> Passage | None:
 def _care(case: Case) -> Passage | None:
     """The business's passage on complaints and reaching a person: in the screenshot's language when the
     knowledge base serves several products (the screen shows which), else in the customer's."""
-    hits = case.knowledge.search([QueryPart(CARE_QUERY), QueryPart(case.question, 0.5)], limit=8)
-    with_team = [h.passage for h in hits if h.passage.escalate_to and _CARE_HEADING.search(h.passage.heading)]
+    query = COMPLAINT_QUERY if case.understood.upset else CONTACT_QUERY
+    hits = case.knowledge.search([QueryPart(query), QueryPart(case.question, 0.5)], limit=8)
+    about_care = [h.passage for h in hits if _CARE_HEADING.search(f"{h.passage.article} {h.passage.heading}")]
     language = detect_language(case.perception.text) if case.perception is not None else case.language
-    own = [p for p in with_team if case.knowledge.passage_language(p) == language]
-    return (own or with_team or [None])[0]
+    own = [p for p in about_care if case.knowledge.passage_language(p) == language]
+    ranked = own or about_care
+    if case.understood.upset:  # the passage that names the team taking complaints, where there is one
+        return next((p for p in ranked if p.escalate_to), ranked[0] if ranked else None)
+    return ranked[0] if ranked else None  # how and when to reach a person
 
 
 def _reply_time_question(asked: Question) -> Question:

@@ -20,6 +20,8 @@ import jieba
 
 # Words rarer than this in jieba's corpus counts are left out of the dictionary (52k of 349k remain).
 MIN_FREQUENCY = 50
+# A business's term longer than this is a phrase ("退款到账时间"): its words and bigrams already match it.
+MAX_TERM = 4
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 _added: set[str] = set()
@@ -75,7 +77,7 @@ def add_terms(terms: Iterable[str]) -> None:
     with _lock:
         for term in terms:
             term = term.strip()
-            if 2 <= len(term) <= 8 and term not in _added and all("\u4e00" <= ch <= "\u9fff" for ch in term):
+            if 2 <= len(term) <= MAX_TERM and term not in _added and all("\u4e00" <= ch <= "\u9fff" for ch in term):
                 tokenizer.add_word(term, freq=max(tokenizer.suggest_freq(term), 20000))
                 _added.add(term)
 

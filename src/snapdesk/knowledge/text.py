@@ -59,6 +59,13 @@ def detect_language(text: str) -> Literal["zh", "en"]:
     return "en" if words and cjk < 1.5 * words else "zh"
 
 
+def in_language(text: str, language: str) -> bool:
+    """Whether `text` is written in `language` ("zh" or "en"), by the same weighing as detect_language."""
+    cjk = sum(1 for ch in text if is_cjk(ch))
+    latin = len(_LATIN_WORD_RE.findall(text))
+    return cjk >= 1.5 * latin if language == "zh" else latin > 0 and cjk < 1.5 * latin
+
+
 def _stem(word: str) -> str:
     """Crude suffix stripping so that refund/refunds/refunded/refunding share one term."""
     if not word.isalpha() or len(word) <= 3:
