@@ -68,7 +68,7 @@ def target_row(timings: list[SetTiming]) -> str:
 
 def section(timings: list[SetTiming]) -> list[str]:
     lines = [
-        "## 3. Retrieval and composition",
+        "## Retrieval and composition",
         "",
         f"Per case: `Assistant.generate` once to read the screenshot, then {REPEATS} more times with the reading "
         "cached; the case's figure is the median of those runs. NudeNet off (it is intake, not answering). "

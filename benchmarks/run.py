@@ -39,6 +39,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from answering import SetTiming, answering_run
+from answering import section as answering_section
+from answering import target_row as answering_target_row
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SET = REPO.parent / "shared" / "eval" / "dev"
 PHONE = (1080, 2340)
@@ -478,6 +482,7 @@ def write_report(
     ocr: Any,
     peak_main_kib: int,
     rss_main_kib: int,
+    answering: list[SetTiming],
     rss_start_kib: int,
     configs: list[SweepConfig],
     native: dict,
@@ -523,6 +528,7 @@ def write_report(
         f"| {peak_mb:.0f} MiB ({peak_main_kib * 1024 / 1e6:.0f} MB) "
         f"| {verdict(peak_main_kib * 1024 / 1e6 < TARGET_RSS_MB)} |"
     )
+    add(answering_target_row(answering))
     add("")
     if contention[0] == contention[0] and contention[0] > 0.10:
         bare_phone = median([s.bare_ms for s in phone]) if phone else float("nan")
@@ -661,6 +667,9 @@ def write_report(
         + "."
     )
     add("")
+
+    for line in answering_section(answering):
+        add(line)
 
     if configs:
         write_sweep(add, configs, native, items)
@@ -872,6 +881,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     peak_main_kib, rss_main_kib = peak_rss_kib(), rss_now_kib()
     cpu_main = CpuMark.now()
     log(f"peak RSS after main run: {mib(peak_main_kib):.0f} MiB, RSS now {mib(rss_main_kib):.0f} MiB")
+    log("retrieval and composition on the evaluation sets")
+    answering = answering_run([set_dir, set_dir.with_name("dev-real")])
 
     configs: list[SweepConfig] = []
     native: dict = {}
@@ -892,6 +903,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ocr=ocr,
         peak_main_kib=peak_main_kib,
         rss_main_kib=rss_main_kib,
+        answering=answering,
         rss_start_kib=rss_start_kib,
         configs=configs,
         native=native,

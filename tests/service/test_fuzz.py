@@ -95,7 +95,12 @@ def test_the_app_serves_the_fuzzed_document(fuzz_app: FastAPI) -> None:
 def test_api_conforms_to_its_openapi_document(
     case: schemathesis.Case, fuzz_app: FastAPI, admin_key: dict[str, str]
 ) -> None:
-    case.call_and_validate(app=fuzz_app, headers=admin_key, checks=CHECKS)
+    # A multipart form field is text whatever the schema says: the fuzzer's "text became boolean" arrives as the
+    # string "false", a valid question, so its type-mutation negatives cannot be refused there. Form requests
+    # keep every other check; their real refusals (missing or empty text, bad images) are tested in test_api.py.
+    form = "multipart/form-data" in (case.media_type or "")
+    checks = [check for check in CHECKS if not (form and check is negative_data_rejection)]
+    case.call_and_validate(app=fuzz_app, headers=admin_key, checks=checks)
 
 
 @pytest.mark.parametrize(

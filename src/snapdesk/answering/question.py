@@ -18,7 +18,8 @@ from .intent import asks_for_person, without_person_requests
 # Each kind of question and the generic words that ask it. Order matters only for display.
 ASKS: dict[str, re.Pattern[str]] = {
     "cause": re.compile(
-        r"为什么|为啥|怎么回事|什么原因|原因|怎么会|凭什么|\bwhy\b|how come|what happened|what went wrong|"
+        r"为什么|为啥|怎么回事|什么原因|原因|怎么会|怎么还|怎么没|怎么不|怎么就|凭什么|"
+        r"\bwhy\b|how come|what happened|what went wrong|"
         r"what'?s wrong|overcharg",
         re.I,
     ),
@@ -29,7 +30,7 @@ ASKS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "procedure": re.compile(
-        r"怎么(?!样|回事|会|办)|如何|在哪(?:里|儿)?(?:用|点|改|设置|开|看|找)|步骤|哪个按钮|点哪|按哪|"
+        r"怎么(?!样|回事|会|办|还|没|不|就)|如何|在哪(?:里|儿)?(?:用|点|改|设置|开|看|找)|步骤|哪个按钮|点哪|按哪|"
         r"how (?:do|can|should|to) |which button|what order|steps?\b|where (?:do|can) i",
         re.I,
     ),

@@ -17,7 +17,7 @@ from ..answering.describe import facts, rank_facts
 from ..answering.extract import rank_units
 from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
 from ..answering.intent import keyword_scores
-from ..answering.question import Question
+from ..answering.question import Question, understand
 from ..knowledge import Hit, Passage, QueryPart
 from ..knowledge.glossary import equivalents
 from ..knowledge.loader import DEFAULT_FALLBACK
@@ -120,12 +120,18 @@ def _fitting(case: Case) -> Passage | None:
     unknown_code = bool(case.fields and any(CODE_LIKE.search(k) for k in case.fields.keys))
     screen_keys = set(case.fields.keys) | set(case.fields.statuses) if case.fields else set()
     candidates: list[tuple[float, Passage]] = []
+    screen = case.perception.text if case.perception else ""
+    # In a chat screenshot the customer's own messages ask the question too, whoever forwards it.
+    chat = (
+        customer_messages(case.perception) if case.perception is not None and case.perception.screen == "chat" else []
+    )
+    readers = [asked, understand(" ".join(chat), default_language=asked.language)] if chat else [asked]
     for hit in case.hits[:4]:
         specific = any(CODE_LIKE.search(k) for k in hit.passage.keys)
         if unknown_code and specific and not hit.matched_keys and not _CATCH_ALL.search(hit.passage.heading):
             continue  # a passage about another code would be invented policy; a general one still applies
 
-        coverage = _coverage(asked, hit.passage, case.perception.text if case.perception else "")
+        coverage = max(_coverage(q, hit.passage, screen) for q in readers)
         if asked.vague:
             fits = hit.matched_keys or (_topic(hit.passage) in (None, case.intent) and case.intent != "other")
             fits = fits and (bool(hit.matched_keys) or _shares(case, hit) >= 2)
