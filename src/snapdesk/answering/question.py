@@ -94,7 +94,6 @@ _FUNCTION_CHARACTERS = frozenset(
     "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁好"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_PERIOD_WORDS = re.compile(r"[。！？!?]\s*")
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,3 @@ def _words(text: str) -> list[str]:
         elif word.isalnum() and len(word) >= 2:
             out.extend(tokens(word))
     return out
-
-
-def clauses(text: str) -> list[str]:
-    """The question's sentences: a long question often asks two things ("能退吗？能退多少？")."""
-    return [part for part in _PERIOD_WORDS.split(text) if part.strip()]
