@@ -89,6 +89,7 @@ _FILLER = re.compile(
     r"should|would|could|can|will|how|why|when|where|which|who|about|anything|something|thing|know)\b",
     re.I,
 )
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
 # Single characters that carry grammar, not a topic.
 _FUNCTION_CHARACTERS = frozenset(
     "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁好"
@@ -122,7 +123,8 @@ def understand(text: str, *, default_language: str = "zh") -> Question:
     language = detect_language(text) if any(ch.isalpha() for ch in text) else default_language
     # A statement of a problem ("付款页一打开就闪退，这是日志") asks, without saying so, what to do about it.
     asks = tuple(kind for kind, pattern in ASKS.items() if pattern.search(text)) or ("remedy",)
-    topic = without_person_requests(text)
+    # Markup pasted into a question (an HTML tag) names nothing the customer asks about.
+    topic = without_person_requests(_MARKUP.sub(" ", text))
     remainder = _FILLER.sub(" ", topic)
     return Question(
         text=text,
