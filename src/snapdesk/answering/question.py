@@ -120,11 +120,12 @@ class Question:
 
 def understand(text: str, *, default_language: str = "zh") -> Question:
     """Read the question once; every later stage uses this instead of matching words again."""
-    language = detect_language(text) if any(ch.isalpha() for ch in text) else default_language
+    plain = _MARKUP.sub(" ", text)
+    language = detect_language(plain) if any(ch.isalpha() for ch in plain) else default_language
     # A statement of a problem ("付款页一打开就闪退，这是日志") asks, without saying so, what to do about it.
     asks = tuple(kind for kind, pattern in ASKS.items() if pattern.search(text)) or ("remedy",)
     # Markup pasted into a question (an HTML tag) names nothing the customer asks about.
-    topic = without_person_requests(_MARKUP.sub(" ", text))
+    topic = without_person_requests(plain)
     remainder = _FILLER.sub(" ", topic)
     return Question(
         text=text,
