@@ -18,7 +18,6 @@ absent; CI sets SNAPDESK_REQUIRE_SHARED=1 and then their absence fails the run.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,20 +25,11 @@ import pytest
 
 from snapdesk import Answer, Assistant
 from snapdesk.knowledge import KnowledgeStore, load_knowledge_base
+from tests.test_real_screenshots import real
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
 KBS = Path(__file__).resolve().parent / "kbs"
 CRASHING = "The app keeps crashing, what should I do?"
 OPENING = 300  # the product puts the direct answer first: what a correct answer must say is said by then
-
-
-def real(name: str) -> Path:
-    path = REAL / name
-    if not path.is_file():
-        if os.environ.get("SNAPDESK_REQUIRE_SHARED"):
-            pytest.fail(f"the real screenshots are required in CI but {path} is missing")
-        pytest.skip(f"the real screenshots are not beside the repository ({REAL})")
-    return path
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,17 @@ from snapdesk.perception import Perception, RawLine, perceive_lines
 from snapdesk.perception.fields import Fields, extract_fields
 
 W, H = 1080, 2340
+# An order card: two items, the first under its own promotion, and the goods total.
+TWO_ITEMS_ONE_PROMOTED = (
+    "无线耳机 Pro",
+    "满减优惠：满500元，减60元",
+    "￥699 x 1",
+    "手机壳",
+    "无优惠",
+    "￥39 x 1",
+    "商品合计",
+    "￥738",
+)
 _WHITE = Image.new("RGB", (W, H), "white")
 
 

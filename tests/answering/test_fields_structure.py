@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from snapdesk.perception import RawLine, perceive_lines
 from snapdesk.perception.fields import extract_fields
-from tests.answering.lines import _WHITE, fields_of
+from tests.answering.lines import _WHITE, TWO_ITEMS_ONE_PROMOTED, fields_of
 
 
 def test_stamps_glued_day_first_and_records() -> None:
@@ -55,14 +55,7 @@ def test_invoice_row_with_quantity_column() -> None:
 
 def test_bill_lines_and_item_promotion() -> None:
     fields, _ = fields_of(
-        "无线耳机 Pro",
-        "满减优惠：满500元，减60元",
-        "￥699 x 1",
-        "手机壳",
-        "无优惠",
-        "￥39 x 1",
-        "商品合计",
-        "￥738",
+        *TWO_ITEMS_ONE_PROMOTED,
         "活动优惠",
         "-￥60",
         "实付款¥678",

@@ -4,7 +4,7 @@ and the ones the question asks about first. Screens, numbers and passages are in
 from __future__ import annotations
 
 from snapdesk.answering.relations import Relation, relations
-from tests.answering.lines import fields_of
+from tests.answering.lines import TWO_ITEMS_ONE_PROMOTED, fields_of
 
 
 def relate(texts: tuple[str, ...], question: str, *passages: str) -> list[Relation]:
@@ -163,17 +163,7 @@ def test_cheaper_option_free_over_its_minimum() -> None:
 
 
 def test_one_item_less_its_own_promotion() -> None:
-    texts = (
-        "无线耳机 Pro",
-        "满减优惠：满500元，减60元",
-        "￥699 x 1",
-        "手机壳",
-        "无优惠",
-        "￥39 x 1",
-        "商品合计",
-        "￥738",
-    )
-    found = relate(texts, "耳机不想要了，只退这一件能退多少？")
+    found = relate(TWO_ITEMS_ONE_PROMOTED, "耳机不想要了，只退这一件能退多少？")
     item = found[0]
     assert item.kind == "item_amount" and item.numbers == ("￥639",)
 
