@@ -75,3 +75,26 @@ def test_the_answer_stays_within_what_a_customer_reads_first() -> None:
         composer.add(f"这是可有可无的第 {n} 句补充说明，写得比较长一些。", optional=True)
     assert visible_length(composer.text()) <= BUDGET
     assert composer.text().startswith("第一句是直接的回答。")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "旧手机丢了，也没有别的登录方式，登不进去怎么办？",
+        "I lost my old phone and I don't have a backup code, how do I sign in?",
+    ],
+)
+def test_a_customer_who_lacks_something_gets_the_sentence_for_that_case_first(question: str) -> None:
+    passage = Passage(
+        "kb.md#lost-phone",
+        "kb.md",
+        "Sign-in",
+        "Lost phone",
+        "- If you can still sign in another way (a backup code), sign in and add your new phone under Security.\n"
+        "- If you have no other way to sign in, support checks your identity and resets sign-in within 48 hours.",
+        None,
+    )
+    asked = understand(question)
+    assert asked.absence
+    assert "48 hours" in rank_units(passage, asked)[0].text
+    assert not understand("有没有别的登录方式？").absence  # asking whether there is one says nothing is missing

@@ -49,6 +49,10 @@ WANTS: dict[str, re.Pattern[str]] = {
 }
 WANTS["remedy"] = WANTS["procedure"]
 KIND_WEIGHT = 1.2
+# A sentence that states an absence ("If you have no other method"), for a customer who says something is missing.
+_ABSENT = re.compile(r"没|未|无|不|缺|\b(?:no|not|never|without|cannot|nothing|none|missing)\b|n't", re.I)
+ABSENCE_WEIGHT = KIND_WEIGHT
+_CONDITION = re.compile(r"^(?:- |\d+[.、)]\s*)?(?:if|when|once|如果|若|假如|要是)", re.I)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ def rank_units(passage: Passage, question: Question, *, extra_terms: frozenset[s
         score = shared / math.sqrt(max(len(own), 4))
         score += KIND_WEIGHT * sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(text))
         score += 0.3 * any(number in text for number in question.numbers)
+        if question.absence:  # the sentence for their case states the same absence; "if you still can" is not it
+            absent = _ABSENT.search(text) is not None
+            score += ABSENCE_WEIGHT if absent else -ABSENCE_WEIGHT if _CONDITION.match(text) else 0.0
         ranked.append(Unit(text, index, score))
     # A bilingual passage says everything twice: the customer's language only, where it has that.
     own = [unit for unit in ranked if in_language(unit.text, question.language)]

@@ -95,6 +95,10 @@ _FUNCTION_CHARACTERS = frozenset(
     "是有在不也就都还又再能会要想让被把给跟和与及或上下里中先后刚才很太更最没多少个些点次这那哪谁好"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# The customer says something is absent or did not happen ("也没设置过别的验证方式", "I don't have the old phone"):
+# the sentence for their case is the one that states the same absence ("If you have no other method").
+# "有没有", "能不能" ask a question; they say nothing is missing.
+_ABSENCE = re.compile(r"(?<!有)没(?!有?人)|未|无法|不了|\b(?:no|not|never|without|nothing)\b|n't", re.I)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class Question:
     upset: bool
     wants_person: bool
     topic: str = ""  # the text without its requests for a person: what retrieval looks up
+    absence: bool = False  # says something is missing or did not happen
 
     def asks_for(self, *kinds: str) -> bool:
         return any(kind in self.asks for kind in kinds)
@@ -137,6 +142,7 @@ def understand(text: str, *, default_language: str = "zh") -> Question:
         upset=bool(_UPSET.search(text)),
         wants_person=asks_for_person(text),
         topic=topic,
+        absence=bool(_ABSENCE.search(remainder)),
     )
 
 

@@ -69,7 +69,13 @@ class Composer:
             self.add(_clean(unit.text), optional=True)
 
     def text(self) -> str:
-        return ("" if self.zh else " ").join(self.pieces).strip()
+        if not self.zh:
+            return " ".join(self.pieces).strip()
+        # Chinese runs on without spaces; an English sentence quoted from a passage still needs one after it.
+        out = ""
+        for piece in self.pieces:
+            out += " " + piece if out and out[-1] in ".!?" and piece[:1].isascii() else piece
+        return out.strip()
 
 
 def _clean(text: str) -> str:

@@ -33,7 +33,7 @@ PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("总价", "合计", "总计", "一共"), ("total",)),
     (("便宜", "省钱"), ("cheaper", "cheap")),
     (("优惠券", "券", "优惠码", "折扣码"), ("coupon", "code", "voucher")),
-    (("折扣", "优惠", "打折"), ("discount", "off")),
+    (("折扣", "优惠", "打折"), ("discount",)),
     (("门槛", "最低", "满"), ("minimum", "at least")),
     (("积分",), ("points",)),
     (("会员",), ("member", "membership")),
