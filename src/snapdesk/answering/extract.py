@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..knowledge import Passage
 from ..knowledge.glossary import expand
-from ..knowledge.text import in_language, tokens
+from ..knowledge.text import in_language, is_cjk, tokens
 from .question import Question
 
 _SENTENCE = re.compile(r"(?<=[。！？；])|(?<=[.!?])\s+(?=[A-Z(“\"])|\n+")
@@ -81,17 +81,34 @@ def units(passage: Passage) -> list[str]:
     if passage.row:
         return [row_text(passage.row)]
     out: list[str] = []
-    for line in passage.text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
+    for line in _logical_lines(passage.text):
         if line.endswith((":", "：")):
             continue  # "付款超过 48 小时仍未发货的订单：" only introduces the items that follow
-        if re.match(r"^(?:- |\d+[.、)]\s*)", line):  # a list item or a numbered step stays whole
+        if _ITEM.match(line):  # a list item or a numbered step stays whole
             out.append(line)
         else:
             out.extend(part.strip() for part in _SENTENCE.split(line) if part and part.strip())
     return out
+
+
+_ITEM = re.compile(r"^(?:[-*+] |\d+[.、)]\s*)")
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines as written, except that a line cut mid-sentence continues on the next: Markdown wraps a paragraph over
+    several lines (a soft break), and a sentence cut there would be read as two."""
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        previous = lines[-1] if lines else ""
+        cut = previous and previous[-1] not in ".!?。！？；;:：)）*" and not previous.startswith(("|", "#"))
+        if cut and not _ITEM.match(line) and not line.startswith(("|", "#")):
+            lines[-1] += ("" if is_cjk(previous[-1]) and is_cjk(line[0]) else " ") + line
+        else:
+            lines.append(line)
+    return lines
 
 
 def rank_units(passage: Passage, question: Question, *, extra_terms: frozenset[str] = frozenset()) -> list[Unit]:
@@ -106,8 +123,10 @@ def rank_units(passage: Passage, question: Question, *, extra_terms: frozenset[s
         score += KIND_WEIGHT * sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(text))
         score += 0.3 * any(number in text for number in question.numbers)
         if question.absence:  # the sentence for their case states the same absence; "if you still can" is not it
-            absent = _ABSENT.search(text) is not None
-            score += ABSENCE_WEIGHT if absent else -ABSENCE_WEIGHT if _CONDITION.match(text) else 0.0
+            if _ABSENT.search(text):
+                score += ABSENCE_WEIGHT
+            elif _CONDITION.match(text):  # the other case: its words are the very thing the customer lacks
+                score /= 2
         ranked.append(Unit(text, index, score))
     # A bilingual passage says everything twice: the customer's language only, where it has that.
     own = [unit for unit in ranked if in_language(unit.text, question.language)]

@@ -86,7 +86,11 @@ _FILLER = re.compile(
     r"帮我|帮忙|看看|看下|看一看|聊天记录|截图|图片|图里|这张|\b(?:screenshot|picture|image|look at|check)\b|"
     r"\b(?:i'?m|i'?ve|i'?d|my|me|you|your|it|this|that|these|the|a|an|is|are|was|be|do|does|did|just|actually|"
     r"really|now|so|and|or|but|if|on|in|at|to|of|for|with|what|there|here|any|some|lol|ok|okay|get|got|"
-    r"should|would|could|can|will|how|why|when|where|which|who|about|anything|something|thing|know)\b",
+    r"should|would|could|can|will|how|why|when|where|which|who|about|anything|something|thing|know|"
+    # English function words: they say how, not what about ("wasn't", "a few minutes later", "ended up").
+    r"have|has|had|was|were|wasn'?t|isn'?t|aren'?t|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|won'?t|can'?t|"
+    r"am|been|being|few|later|again|also|then|than|very|too|up|out|off|one|ever|even|yet|all|only|still|"
+    r"anywhere|anyone|somewhere|someone|honestly|please|thanks|thank|hi|hello)\b",
     re.I,
 )
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
@@ -98,6 +102,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The customer says something is absent or did not happen ("也没设置过别的验证方式", "I don't have the old phone"):
 # the sentence for their case is the one that states the same absence ("If you have no other method").
 # "有没有", "能不能" ask a question; they say nothing is missing.
+_FILLER_QUESTIONS = re.compile(r"有没有|能不能|可不可以|是不是|行不行|会不会|要不要|对不对")
 _ABSENCE = re.compile(r"(?<!有)没(?!有?人)|未|无法|不了|\b(?:no|not|never|without|nothing)\b|n't", re.I)
 
 
@@ -142,7 +147,7 @@ def understand(text: str, *, default_language: str = "zh") -> Question:
         upset=bool(_UPSET.search(text)),
         wants_person=asks_for_person(text),
         topic=topic,
-        absence=bool(_ABSENCE.search(remainder)),
+        absence=bool(_ABSENCE.search(_FILLER_QUESTIONS.sub(" ", topic))),
     )
 
 

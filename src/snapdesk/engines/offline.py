@@ -168,7 +168,17 @@ def _fit_value(case: Case, hit: Hit, coverage: float) -> float:
     # "Why…" or "where is…" about a state the screen shows: the passage on that state explains it.
     explains = asked.asks_for("cause", "status") and _names_state(hit.passage, case.fields)
     weight = hit.score if asked.vague or explains else hit.focus + SCREEN_SHARE * (hit.score - hit.focus)
-    return weight * (0.5 + coverage) * boost
+    return weight * (0.5 + coverage) * (1 + _heading_share(asked, hit.passage)) * boost
+
+
+def _heading_share(asked: Question, passage: Passage) -> float:
+    """Share of the question's words the passage's heading holds: a heading names what its passage is about."""
+    heading = normalize(passage.heading)
+    if not heading or not asked.words:
+        return 0.0
+    own = frozenset(tokens(heading))
+    held = [w for w in asked.words if any(e in heading if is_cjk(e[0]) else e in own for e in equivalents(w))]
+    return len(held) / len(asked.words)
 
 
 def _names_state(passage: Passage, fields: Fields | None) -> bool:
