@@ -262,3 +262,19 @@ def test_a_chinese_customer_without_another_sign_in_way_gets_the_english_shops_i
     assert answer.text.startswith("If you have no other way to sign in"), answer.text
     assert "48 hours" in answer.text[:OPENING], answer.text
     assert_no_other_business(answer, BRIGHTWIRE)
+
+
+@pytest.mark.parametrize(
+    ("business", "question", "window"),
+    [
+        (QINGHE, "钱什么时候能退回来？", "5 个工作日"),
+        (BRIGHTWIRE, "When do I get my money back?", "3 business days"),
+    ],
+)
+def test_asking_when_the_money_comes_back_hears_each_shops_window_and_the_amount_on_screen(
+    assistants: dict[str, Assistant], business: str, question: str, window: str
+) -> None:
+    # A return request awaiting the seller's confirmation; the page's one figure (¥44.00) is what comes back.
+    answer = ask(assistants, business, "zh_web_order_return_pending_confirmation.png", question)
+    assert window in answer.text[:OPENING] and "44.00" in answer.text[:OPENING], answer.text
+    assert_no_other_business(answer, business)

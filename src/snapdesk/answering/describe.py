@@ -15,6 +15,8 @@ from .question import Question
 _EVENT = re.compile(r"【[^】]+】|已到达|已发出|揽收|派送|签收|arrived|departed|out for delivery|picked up", re.I)
 _AMOUNT_ONLY = re.compile(r"^[¥￥$€£]?\s?[\d,.]+$")
 _PROMISE = re.compile(r"预计|预期|将于|expected|estimated|by \w+ \d", re.I)
+# A question about money ("钱什么时候退回来", "where's my money") is about the amount the screen shows too.
+_MONEY = re.compile(r"钱|金额|\b(?:money|amount)\b", re.I)
 _COUPON_NAME = re.compile(r"^(?!选择|使用|可用|不可用|优惠券$).{2,}券|coupon|voucher", re.I)
 
 
@@ -54,7 +56,9 @@ def facts(perception: Perception | None, fields: Fields | None, *, intent: str, 
         status = fields.statuses[0]
         add(f"当前状态为「{status}」" if zh else f"the status shown is “{status}”")
         used.append(status)
-    key_amount = fields.amount("refund" if intent == "refund" else "due")
+    # The amount of its role, or the only amount the screen shows: a return page's one figure is what comes back.
+    only = fields.amounts[0] if len(fields.amounts) == 1 else None
+    key_amount = fields.amount("refund" if intent == "refund" else "due") or only
     if key_amount and intent in ("order_status", "refund", "payment_failure"):
         label = {"refund": ("退款金额", "refund amount")}.get(key_amount.role or "", ("金额", "amount"))
         add(f"{label[0]} {key_amount.shown}" if zh else f"{label[1]} {key_amount.shown}")
@@ -120,9 +124,12 @@ def rank_facts(items: list[str], question: Question) -> list[tuple[str, float]]:
     what its kind wants (a date for "when", an amount for "how much"), stating a problem. `facts` puts the
     case's identity first (the order number and status), which keeps it near the top."""
 
+    about_money = _MONEY.search(question.text) is not None
+
     def weight(index: int, item: str) -> float:
         shared = len(set(question.terms) & set(tokens(item)))
         wanted = sum(1 for kind in question.asks if kind in WANTS and WANTS[kind].search(item))
+        wanted += about_money and WANTS["amount"].search(item) is not None  # "when is my money back": how much
         return shared + wanted + 0.5 * has_problem_words(item) + (0.75 if index == 0 else 0.0)
 
     weighted = [(item, weight(index, item)) for index, item in enumerate(items)]
