@@ -1,10 +1,9 @@
 """The second development set: real screenshots, customers' free-form questions, one business's bilingual
 knowledge base (../shared/eval/dev-real, never copied here), with floors on what the engine must keep.
 
-Floors sit below the figures measured when they were last raised (mean 0.794, facts beyond the OCR text 0.79,
-escalation 0.95), leaving room for OCR noise, not for regressions. The
-issue's targets (mean ≥ 0.80, facts beyond the OCR text ≥ 0.70) are not met yet; raise the floors as the
-engine gets there. Locally the test skips when the set is absent; in CI its absence fails the run.
+Floors sit below the figures measured when they were last raised (mean 0.810, facts beyond the OCR text 0.80,
+escalation 0.95), leaving room for OCR noise, not for regressions; the issue's targets were mean ≥ 0.80 and
+facts beyond the OCR text ≥ 0.70. Locally the test skips when the set is absent; in CI its absence fails the run.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from snapdesk import Assistant
 from snapdesk.evaluation import beyond_ocr, load_baseline, load_cases, run_set, summarise
 
 DEV_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev-real"
-MEAN_SCORE_FLOOR = 0.76
-BEYOND_OCR_FLOOR = 0.74
+MEAN_SCORE_FLOOR = 0.78
+BEYOND_OCR_FLOOR = 0.76
 ESCALATION_FLOOR = 0.90
 
 

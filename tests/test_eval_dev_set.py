@@ -15,8 +15,9 @@ from snapdesk import Assistant
 from snapdesk.evaluation import load_cases, run_set, summarise
 
 DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev"
-# Measured 1.000 when this floor was set; the floor leaves room for OCR noise, not for regressions.
-MEAN_SCORE_FLOOR = 0.9
+# Measured 0.965 when this floor was last set (issue 10 asks for 0.95); the floor leaves room for OCR noise, not
+# for regressions.
+MEAN_SCORE_FLOOR = 0.93
 
 
 @pytest.fixture(scope="module")

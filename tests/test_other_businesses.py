@@ -278,3 +278,14 @@ def test_asking_when_the_money_comes_back_hears_each_shops_window_and_the_amount
     answer = ask(assistants, business, "zh_web_order_return_pending_confirmation.png", question)
     assert window in answer.text[:OPENING] and "44.00" in answer.text[:OPENING], answer.text
     assert_no_other_business(answer, business)
+
+
+def test_a_known_issue_the_screen_shows_is_answered_without_restating_its_error_text(
+    assistants: dict[str, Assistant],
+) -> None:
+    # Brightwire's known-issues table is labelled by the error text the crash page shows; the customer has that
+    # text in front of them, so the answer's first lines say what they don't know: the fix and their cart.
+    answer = ask(assistants, BRIGHTWIRE, "en_ios_unexpected_error_alert_stacktrace.png", "Did I lose my cart?")
+    assert "THIS IS A TEST EXCEPTION" not in answer.text, answer.text
+    assert "7.4.2" in answer.text[:OPENING] and "your cart and orders are kept" in answer.text[:OPENING], answer.text
+    assert_no_other_business(answer, BRIGHTWIRE)

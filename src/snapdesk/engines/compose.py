@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..answering.extract import Unit
 from ..answering.question import Question
+from ..knowledge.text import detect_language
 
 # Characters without white space, as the scorer and a reader count them.
 BUDGET = 300
@@ -86,5 +87,5 @@ def _clean(text: str) -> str:
 def _end(text: str, zh: bool) -> str:
     text = text.rstrip("；;，, ")
     if text and text[-1] not in '。！？.!?”"':
-        text += "。" if zh else "."
+        text += "。" if zh and detect_language(text) == "zh" else "."  # an English sentence quoted ends in English
     return text

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import ClassVar
 
 from ..answering.describe import facts, rank_facts
-from ..answering.extract import rank_units
+from ..answering.extract import Unit, rank_units
 from ..answering.grounding import CODE_LIKE, customer_messages, problem_evidence, salient_texts
 from ..answering.intent import keyword_scores
 from ..answering.question import Question, understand
@@ -92,20 +92,43 @@ class OfflineEngine(Engine):
             _hand_over(composer, case, owner, lead, team)
         extra = _screen_terms(case)
         answering = _answering(case, lead)
+        keyed_rows = {id(p) for p in (keyed,) if p is not None and p.row is not None}
         for number, (passage, limit) in enumerate(answering):
-            ranked = rank_units(passage, asked, extra_terms=extra)
+            ranked = _unrestated(rank_units(passage, asked, extra_terms=extra), case)
             if number == 0:
                 composer.add_units(ranked, limit=limit, whole_under=WHOLE_PASSAGE)
                 if not screen_first:  # the evidence, after the direct answer: what bears on the question
                     composer.add_sentence([fact for fact, weight in seen[:2] if weight > 0], optional=True)
                 if escalate and not handover_first:
                     _hand_over(composer, case, owner, lead, team)
+            elif id(passage) in keyed_rows:  # the known issue the screen shows word for word: it bears on any question
+                composer.add_units(ranked, limit=limit)
             else:  # a companion speaks only where it bears on the question
                 composer.add_units([unit for unit in ranked if unit.score >= UNIT_MIN], limit=limit)
         if escalate and not handover_first and not answering:
             _hand_over(composer, case, owner, lead, team)
         used = _hits_for([p for p, _ in answering] + ([owner] if owner is not None else []), case)
         return Reply(text=mask_pii(composer.text()), escalate=escalate, team=team, passages=used)
+
+
+LONG_LABEL = 40  # characters: a table label this long is an error message, not a name
+
+
+def _unrestated(ranked: list[Unit], case: Case) -> list[Unit]:
+    """Units without the long error message the screen already shows (a known-issues row is labelled by it): the
+    customer has it in front of them, and the answer's first lines are for what they do not know."""
+    shown = [key for key in (case.fields.keys if case.fields else ()) if len(key) >= LONG_LABEL]
+    shown += [h for hit in case.hits for h in hit.matched_keys if len(h) >= LONG_LABEL]
+    if not shown:
+        return ranked
+    out = []
+    for unit in ranked:
+        text = unit.text
+        short = "该报错" if detect_language(text) == "zh" else "This error"
+        for label in dict.fromkeys(shown):
+            text = text.replace(label, short)
+        out.append(replace(unit, text=text))
+    return out
 
 
 def _hand_over(composer: Composer, case: Case, owner: Passage | None, lead: Passage | None, team: str | None) -> None:
