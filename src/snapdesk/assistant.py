@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 from .answering.grounding import Grounding, ground
 from .answering.intent import classify_intent
@@ -22,6 +26,7 @@ from .knowledge import KnowledgeStore, demo_kb_path
 from .perception import OcrSettings, Perception, perceive
 from .perception import from_json as perception_from_json
 from .perception import to_json as perception_to_json
+from .perception import warm_up as warm_up_ocr
 from .perception.fields import Fields, extract_fields
 from .safety import looks_like_instruction, mask_pii
 from .service.cache import Cache, MemoryCache, cache_key
@@ -245,6 +250,14 @@ class Assistant:
             understanding=_understanding(case, grounding),
         )
 
+    def warm_up(self) -> None:
+        """Answer once about a built-in screenshot: the OCR and moderation models, the knowledge base's index and
+        the word segmenter are loaded and run, so the first customer's answer takes no longer than the next."""
+        warm_up_ocr(self.ocr)  # the reading below may come from a shared cache: the models load here for sure
+        # effort "offline": a model engine's guard answers without calling the model (whose server may be warming
+        # up too, and whose failures would count against its circuit breaker).
+        self.generate(text="Why did my payment fail? 为什么付款失败？", image=_warm_up_screenshot(), effort="offline")
+
     def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:
         """Intake and moderation alone: the service stores a screenshot only after both accept it."""
         timings: dict[str, float] = {}
@@ -261,6 +274,8 @@ class Assistant:
         question = (text or "").strip()
         if not question:
             raise QuestionError("the question is empty")
+        if not any(not ch.isspace() and unicodedata.category(ch) not in _INVISIBLE for ch in question):
+            raise QuestionError("the question has no visible characters")
         if "\x00" in question or any("\ud800" <= ch <= "\udfff" for ch in question):
             raise QuestionError("the question contains a NUL or an unpaired surrogate character")
         if len(question) > self.max_question_chars:
@@ -311,6 +326,21 @@ class Assistant:
         fields = extract_fields(perception)
         timings["fields_ms"] = _ms(mark)
         return perception, fields
+
+
+# Format and control characters (zero-width spaces and joiners, direction marks): text made only of them says nothing.
+_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn"})
+
+
+def _warm_up_screenshot() -> bytes:
+    """A small phone-shaped screenshot with a few lines of text, drawn here: nothing to ship or download."""
+    image = Image.new("RGB", (360, 640), "white")
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(("Order details", "Payment failed", "Error code PAY-1001", "Total $25.00")):
+        draw.text((24, 80 + row * 48), line, fill="black", font_size=22)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _understanding(case: Case, grounding: Grounding) -> dict[str, Any]:

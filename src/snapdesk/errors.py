@@ -11,10 +11,13 @@ class SnapDeskError(Exception):
 
     code = "snapdesk_error"
     http_status = 400
+    retry_after: int | None = None  # seconds: a refusal the client may retry (503, 429) says when
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class IntakeError(SnapDeskError):
@@ -72,3 +75,11 @@ class KnowledgeBaseError(SnapDeskError):
 
     code = "bad_knowledge_base"
     http_status = 500
+
+
+class DatabaseUnavailableError(SnapDeskError):
+    """The database cannot be reached (stopped, restarting, the network between): nothing was written."""
+
+    code = "database_unavailable"
+    http_status = 503
+    retry_after = 2  # a pre-pinged pool reconnects as soon as the database answers again

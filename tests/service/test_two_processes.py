@@ -3,44 +3,14 @@ sharing one PostgreSQL and one Redis, serve the same conversation alternately.""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import free_port, start_server
 from tests.service.conftest import ORDER_NO, fresh_rate_window, redis_or_skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "snapdesk.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env, "SNAPDESK_DATA_DIR": str(data_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "server exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("server did not become ready")
 
 
 @pytest.fixture
@@ -55,8 +25,8 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         "SNAPDESK_RATE_LIMIT_PER_MINUTE": "5",
         "SNAPDESK_MODERATORS": "[]",
     }
-    ports = [_free_port(), _free_port()]
-    processes = [_start(port, tmp_path / f"disk{n}", env) for n, port in enumerate(ports)]
+    ports = [free_port(), free_port()]
+    processes = [start_server(port, tmp_path / f"disk{n}", env) for n, port in enumerate(ports)]
     try:
         yield tuple(f"http://127.0.0.1:{port}" for port in ports)  # type: ignore[misc]
     finally:

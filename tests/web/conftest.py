@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.servers import free_port, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,35 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """`snapdesk serve` on the port; returns once /readyz answers 200 (OCR models loaded)."""
-    log = (data_dir.parent / f"serve-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "snapdesk.cli", "serve", "--port", str(port)],
-        env={**os.environ, "SNAPDESK_MODERATORS": "[]", **(env or {}), "SNAPDESK_DATA_DIR": str(data_dir)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(Path(log.name).read_text(errors="replace")[-4000:] or "server exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("snapdesk serve did not become ready in 120 s")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException
 from ..assistant import Assistant
 from ..config import Settings
 from ..errors import SnapDeskError
-from ..perception import warm_up
 from ..web import pages
 from .background import HandoverDelivery, purge_periodically
 from .body_limit import BodyLimit, body_limit_for
@@ -47,6 +46,13 @@ class AppState:
     metrics: Metrics
     chat: ChatService
     delivery: HandoverDelivery | None = None
+    warm: bool = False  # the pipeline has answered once (readiness waits for it)
+
+    def warm_up(self) -> None:
+        """Both OCR sizes, moderation, the knowledge base and the segmenter, run once before /readyz says yes."""
+        self.assistant.warm_up()
+        self.chat.fast_assistant.warm_up()
+        self.warm = True
 
 
 def build_state(settings: Settings, *, store: Any = None, assistant: Assistant | None = None) -> AppState:
@@ -105,7 +111,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         if not hasattr(app.state, "snapdesk"):
             app.state.snapdesk = build_state(settings)
         state = app.state.snapdesk
-        warm_up(state.assistant.ocr)  # load the OCR models before the first customer waits
+        await asyncio.to_thread(state.warm_up)  # the first customer's answer takes no longer than the next
         tasks = [asyncio.create_task(purge_periodically(state.store, retention_days=settings.image_retention_days))]
         if state.delivery is not None:
             tasks.append(asyncio.create_task(state.delivery.run()))
@@ -127,8 +133,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 
     @app.exception_handler(SnapDeskError)
     async def snapdesk_error(request: Request, error: SnapDeskError) -> JSONResponse:
-        status = error.http_status if error.http_status < 500 or error.code == "overloaded" else 500
-        return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=status)
+        # A 5xx of ours is a refusal the client may retry (overloaded, the database away): it says when.
+        retryable = error.retry_after is not None
+        status = error.http_status if error.http_status < 500 or retryable else 500
+        headers = {"Retry-After": str(error.retry_after)} if retryable else {}
+        headers.update(getattr(error, "headers", {}))
+        if status >= 500 and (state_obj := getattr(request.app.state, "snapdesk", None)) is not None:
+            state_obj.metrics.refusals.labels(error.code).inc()
+        body = {"error": {"code": error.code, "message": error.message}}
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -180,7 +193,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 
     @app.middleware("http")
     async def log_requests(request: Request, call_next: Any) -> Any:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        # A client's request id is echoed and logged: only a short, printable one (else a new one, as when absent).
+        offered = request.headers.get("x-request-id", "")
+        request_id = offered if 0 < len(offered) <= 128 and offered.isprintable() else uuid.uuid4().hex[:16]
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
@@ -189,6 +204,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         if state_obj is not None:
             state_obj.metrics.requests.labels(path, str(response.status_code)).inc()
         response.headers["x-request-id"] = request_id
+        if (decision := getattr(request.state, "rate_limit", None)) is not None:
+            for name, value in decision.headers().items():
+                response.headers.setdefault(name, value)
         log.info(
             json.dumps(
                 {

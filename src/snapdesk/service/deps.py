@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
 from ..errors import SnapDeskError
+from .ratelimit import Decision
 
 
 class UnauthorizedError(SnapDeskError):
@@ -27,6 +28,10 @@ class RateLimitedError(SnapDeskError):
     code = "rate_limited"
     http_status = 429
 
+    def __init__(self, message: str, decision: Decision) -> None:
+        super().__init__(message, retry_after=decision.reset)
+        self.headers = decision.headers()
+
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable and machine-readable, e.g. bad_request, not_an_image, session_not_found.")
@@ -42,7 +47,7 @@ class ErrorResponse(BaseModel):
 # What a caller can cause on every route that takes a caller (CallerDep), and on every route with input.
 CALLER_ERRORS = {
     401: "No API key (once one exists), or an unknown or revoked one; without keys, a caller not on localhost",
-    429: "Too many requests for this key; slow down",
+    429: "Too many requests for this key (or, without keys, this address); Retry-After says when to come back",
 }
 INVALID = {422: "The request does not validate, or its body cannot be parsed"}
 
@@ -114,9 +119,7 @@ def get_caller(
     elif secret == "" and browser and state.settings.public_chat and state.store.has_api_keys():
         # A customer's browser on the shop's public chat page or widget: its sessions belong to its own token,
         # and the address is rate-limited too, so minting new tokens buys no extra requests.
-        address = request.client.host if request.client else "unknown"
-        if not state.limiter.allow(f"address:{address}"):
-            raise RateLimitedError("too many requests from this address; slow down")
+        _count(request, state, f"address:{_address(request)}", "too many requests from this address; slow down")
         caller = Caller(owner="browser:" + hashlib.sha256(browser.encode()).hexdigest()[:32])
     elif (request.client.host if request.client else "") in _LOCAL:
         # No key configured: allowed on localhost only (snapdesk serve says so loudly at start). Clients that
@@ -124,9 +127,24 @@ def get_caller(
         caller = Caller(owner="local" + (":" + hashlib.sha256(browser.encode()).hexdigest()[:16] if browser else ""))
     else:
         raise UnauthorizedError("no API key is configured, so only localhost may call; create one with snapdesk keys")
-    if not state.limiter.allow(caller.owner):
-        raise RateLimitedError("too many requests for this key; slow down")
+    # A key is its own budget; callers without one (local clients sharing the owner "local") are counted by address.
+    bucket = caller.owner if caller.owner.startswith(("key:", "browser:")) else f"address:{_address(request)}"
+    _count(request, state, bucket, "too many requests; slow down")
     return caller
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _count(request: Request, state: Any, bucket: str, refusal: str) -> None:
+    """Count the request against `bucket`; its RateLimit-* headers go on the response, whatever it is."""
+    decision = state.limiter.check(bucket)
+    if decision is None:
+        return
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise RateLimitedError(refusal, decision)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

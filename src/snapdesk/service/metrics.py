@@ -37,3 +37,9 @@ class Metrics:
         self.queue_depth = Gauge(
             "snapdesk_queue_depth", "Requests waiting for or holding a worker.", registry=self.registry
         )
+        self.dependency_up = Gauge(
+            "snapdesk_dependency_up",
+            "1 while a dependency answers, 0 while it does not (database: not ready; redis: degraded, still ready).",
+            ["dependency"],
+            registry=self.registry,
+        )

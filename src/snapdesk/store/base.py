@@ -6,18 +6,27 @@ commits whole or rolls back whole, so an exception half-way never leaves a half-
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from snapdesk.errors import DatabaseUnavailableError
 from snapdesk.store import migrate
 from snapdesk.store.db import make_engine
+
+log = logging.getLogger("snapdesk.store")
 
 _clock_lock = threading.Lock()
 _last_now = datetime.min.replace(tzinfo=timezone.utc)
@@ -42,6 +51,13 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def unreachable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (not a query the database refused)."""
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 class StoreBase:
     """Owns the engine, the data folder and the session factory."""
 
@@ -51,7 +67,38 @@ class StoreBase:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url, **engine_kwargs)
         # Rows are turned into dicts inside the transaction; no object outlives it.
-        self._session = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self.unavailable_since: float | None = None  # monotonic; set while the database cannot be reached
+        self._outage_lock = threading.Lock()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A session whose failure to reach the database is a typed, retryable refusal (DatabaseUnavailableError)
+        rather than a driver error: the transaction rolled back, so nothing of it was written."""
+        began = time.monotonic()
+        try:
+            with self._sessions() as session:
+                yield session
+        except Exception as error:
+            if unreachable(error):
+                self._outage(error)
+                raise DatabaseUnavailableError("the database is unavailable; try again shortly") from error
+            raise
+        self._outage(None, began)
+
+    def _outage(self, error: BaseException | None, began: float = -math.inf) -> None:
+        """One log line when the database stops answering and one when it answers again, not one per request.
+
+        Only a transaction that began after the outage did ends it: one already under way when the database went
+        away may still commit, and says nothing about the database now."""
+        with self._outage_lock:
+            since = self.unavailable_since
+            if error is not None and since is None:
+                self.unavailable_since = time.monotonic()
+                log.warning("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+            elif error is None and since is not None and began > since:
+                self.unavailable_since = None
+                log.warning("database available again after %.1f s", time.monotonic() - since)
 
     def upgrade(self) -> None:
         """Run the migrations up to the newest revision (safe to call at every start)."""
@@ -59,12 +106,15 @@ class StoreBase:
 
     def ping(self) -> bool:
         """Whether the database answers; for the readiness check, so it never raises."""
+        began = time.monotonic()
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            return True
-        except (SQLAlchemyError, OSError):
+        except (SQLAlchemyError, OSError) as error:
+            self._outage(error)
             return False
+        self._outage(None, began)
+        return True
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in tests before dropping a schema)."""

@@ -71,6 +71,19 @@ async def read_upload(upload: UploadFile | None, max_bytes: int) -> bytes | None
     return data
 
 
+async def refuse_repeated_parts(request: Request, names: tuple[str, ...]) -> None:
+    """One screenshot and one question a turn: a form repeating a part would have all but one silently dropped."""
+    form = await request.form()  # parsed once already, for the parameters: this is the same form
+    repeated = [name for name in names if len(form.getlist(name)) > 1]
+    if repeated:
+        raise RepeatedPartError(f"send one {repeated[0]} part per request, not {len(form.getlist(repeated[0]))}")
+
+
+class RepeatedPartError(SnapDeskError):
+    code = "bad_request"
+    http_status = 422
+
+
 # A file part, or none: multipart has no null, so the document says "optional file", not "file or null".
 # `format: binary` as well (Open API 3.0's spelling), which tools still read as "a file".
 IMAGE_PART = {
@@ -151,6 +164,7 @@ async def chat(
         ),
     ] = "",
 ) -> Any:
+    await refuse_repeated_parts(request, ("image", "text", "session_id"))
     data = await read_upload(image, state.settings.max_image_bytes)
     turn = partial(state.chat.chat, owner=caller.owner, text=text, image=data, session_id=session_id or None)
     if "text/event-stream" in request.headers.get("accept", ""):

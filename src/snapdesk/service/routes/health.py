@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ...perception import is_loaded
 from ..deps import State
@@ -21,8 +21,13 @@ async def healthz() -> dict[str, str]:
 
 
 class Readiness(BaseModel):
-    ready: bool
-    checks: dict[str, bool]
+    ready: bool = Field(description="Whether this replica can answer: warmed up, and its database answers.")
+    checks: dict[str, bool] = Field(description="Each check: warm (OCR, moderation, knowledge base), database.")
+    degraded: list[str] = Field(
+        default=[],
+        description="Optional dependencies that are away while the replica still serves: `redis` (the shared "
+        "cache and rate limits; meanwhile each replica caches and counts on its own).",
+    )
 
 
 @router.get(
@@ -32,12 +37,16 @@ class Readiness(BaseModel):
 )
 async def readyz(state: State) -> JSONResponse:
     checks = {
-        "ocr": is_loaded(state.assistant.ocr),
+        "warm": state.warm and is_loaded(state.assistant.ocr),
         "database": await asyncio.to_thread(state.store.ping),
-        "redis": await asyncio.to_thread(state.cache.ping) if state.settings.redis_url else True,
     }
+    redis_up = await asyncio.to_thread(state.cache.ping) if state.settings.redis_url else True
+    state.metrics.dependency_up.labels("database").set(checks["database"])
+    if state.settings.redis_url:
+        state.metrics.dependency_up.labels("redis").set(redis_up)
     ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    body = Readiness(ready=ready, checks=checks, degraded=[] if redis_up else ["redis"])
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
 @router.get(
