@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     request_deadline_seconds: float = Field(
         default=10.0, description="A request still waiting after this long gets the holding reply."
     )
+    wait_budget_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest expected wait a request is admitted to: past it, the next cheaper rung at once, "
+        "or the holding reply when none fits.",
+    )
     public_chat: bool = Field(
         default=False,
         description="Customers' browsers (the chat page, the widget) may chat without an API key once keys exist: "

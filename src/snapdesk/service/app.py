@@ -71,6 +71,7 @@ def build_state(settings: Settings, *, store: Any = None, assistant: Assistant |
         workers=settings.workers,
         queue_size=settings.queue_size,
         deadline=settings.request_deadline_seconds,
+        wait_budget=settings.wait_budget_seconds,
         model_slots=settings.engine_concurrency if assistant.engine.needs_network else 0,
     )
     if ladder.model_slots:

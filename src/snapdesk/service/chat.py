@@ -234,8 +234,10 @@ class ChatService:
                 on_text=turn.on_text,
             )
 
+        # Reading no pixels (the text rung, a question alone, a cached reading) is light work: its own lane.
+        kind = tier if tier in MODEL_RUNGS or pixels is not None else "text"
         try:
-            result = await self.ladder.run(work)
+            result = await self.ladder.run(work, kind)
         except Overloaded:
             return await self._held(turn)
         answer = result.to_dict()

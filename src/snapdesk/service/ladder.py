@@ -8,9 +8,14 @@ Under load the service steps down instead of timing out:
   text  → no OCR: the knowledge base on the question text (and a cached reading of the image, if any)
   hold  → a polite holding reply with Retry-After (HTTP 503 for clients that ask for strict mode)
 The rung is chosen from the queue when a request arrives (`Ladder.choose`); it steps down at once and back
-up to `full` only after the queue has stayed short for SETTLE_SECONDS. A request still waiting at its deadline
-is answered from the `hold` rung. The model's own guard (engines/guard.py) steps
-further down when the model is slow, failing or gives an answer that fails the check.
+up to `full` only after the queue has stayed short for SETTLE_SECONDS. Admission also looks at the expected
+wait: the work already queued (each item at the recent service time of its rung) spread over the workers, plus
+the request's own; a rung whose expected wait is over the wait budget gives way to the next cheaper one at once,
+and to the holding reply when none fits, so nobody waits in the queue to be told to wait. Work that reads no
+pixels (the `text` rung, a question without a screenshot) runs in its own small lane and never queues behind
+OCR. A request still waiting at its deadline is answered from the `hold` rung (a safety net). The model's own
+guard (engines/guard.py) steps further down when the model is slow, failing or gives an answer that fails the
+check.
 """
 
 from __future__ import annotations
@@ -42,8 +47,21 @@ class Overloaded(Exception):
     """No rung could answer in time: the caller sends the holding reply."""
 
 
+CHEAPER = {"full": "fast", "fast": "text", "text": "hold"}
+LIGHT = "text"  # the kind of work that reads no pixels: its own lane
+SMOOTHING = 0.3  # weight of the newest service time in a rung's running estimate
+
+
 class Ladder:
-    def __init__(self, *, workers: int = 0, queue_size: int = 16, deadline: float = 10.0, model_slots: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int = 0,
+        queue_size: int = 16,
+        deadline: float = 10.0,
+        model_slots: int = 0,
+        wait_budget: float = 2.0,
+    ) -> None:
         # OCR already spreads one call over several threads: one worker per two cores, at least one.
         self.workers = workers or max(1, (os.cpu_count() or 2) // 2)
         # A model engine mostly waits on its server: extra workers keep that many model calls in flight.
@@ -55,6 +73,10 @@ class Ladder:
         self.waiting = 0  # submitted, not started
         self.running = 0
         self._stepped_down = -math.inf  # when the queue last sent an image request below `full` (monotonic)
+        self.wait_budget = wait_budget
+        self.service: dict[str, float] = {}  # recent seconds of work per rung (kind of work)
+        self._backlog = {"heavy": 0.0, "light": 0.0}  # expected seconds of work submitted and not finished, per lane
+        self._light: ThreadPoolExecutor | None = None
 
     @property
     def depth(self) -> int:
@@ -73,15 +95,38 @@ class Ladder:
         if not has_image:
             return "full"  # text-only work is cheap at every level
         if waiting >= max(2, self.queue_size // 2):
-            return self._step_down("text")
+            return self._within_budget(self._step_down("text"))
         if waiting >= self.workers:
-            return self._step_down("fast")
+            return self._within_budget(self._step_down("fast"))
         with self._lock:
             settling = time.monotonic() - self._stepped_down < SETTLE_SECONDS
         # Step down at once, back up only once the queue has stayed short for a while: under overload the queue
         # empties for a moment between bursts of arrivals (held clients come back together), and a full-size
         # reading then would cost the requests right behind it a third more time each.
-        return "fast" if settling else "full"
+        return self._within_budget("fast" if settling else "full")
+
+    def _within_budget(self, rung: str) -> str:
+        """The rung, or the first cheaper one whose expected wait fits the wait budget (`hold` when none does)."""
+        first = rung
+        while rung != "hold" and self.expected_wait(rung) > self.wait_budget:
+            rung = CHEAPER[rung]
+        return rung if rung == first else self._step_down(rung)
+
+    def expected_wait(self, rung: str) -> float:
+        """Seconds until a request admitted now on `rung` is answered: the work ahead of it in its lane over the
+        lane's workers, plus its own; 0 until the rung's service time has been seen."""
+        own = self.service.get(rung)
+        if own is None:
+            return 0.0
+        lane = "light" if rung == LIGHT else "heavy"
+        workers = self._light_workers if lane == "light" else self.workers
+        with self._lock:
+            ahead = self._backlog[lane]
+        return ahead / workers + own
+
+    @property
+    def _light_workers(self) -> int:
+        return max(2, self.workers)
 
     def _step_down(self, rung: str) -> str:
         with self._lock:
@@ -94,45 +139,67 @@ class Ladder:
         so that the clients held in one burst do not all come back in the same second to a full queue again."""
         return random.randint(3, 7)
 
-    async def run(self, work: Callable[[], T]) -> T:
-        """Run blocking work on the pool; raise Overloaded if it has not finished by the deadline."""
+    async def run(self, work: Callable[[], T], rung: str = "full") -> T:
+        """Run blocking work of a rung on its lane's pool; raise Overloaded if it has not finished by the deadline.
+
+        Work of the `text` rung (no pixels read) runs in the light lane and is not counted in the queue."""
+        light = rung == LIGHT
+        lane = "light" if light else "heavy"
         with self._lock:
-            self.waiting += 1
+            estimate = self.service.get(rung, 0.0)
+            self._backlog[lane] += estimate
+            if not light:
+                self.waiting += 1
 
         def task() -> T:
             with self._lock:
-                self.waiting -= 1
-                self.running += 1
+                if not light:
+                    self.waiting -= 1
+                    self.running += 1
+            started = time.monotonic()
             try:
                 return work()
             finally:
+                seconds = time.monotonic() - started
                 with self._lock:
-                    self.running -= 1
+                    if not light:
+                        self.running -= 1
+                    self._backlog[lane] = max(0.0, self._backlog[lane] - estimate)
+                    seen = self.service.get(rung)
+                    self.service[rung] = seconds if seen is None else seen + SMOOTHING * (seconds - seen)
 
-        with self._lock:
-            if self._pool is None:  # first use, or used again after a shutdown (a restarted app)
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.workers + self.model_slots, thread_name_prefix="snapdesk-worker"
-                )
-            pool = self._pool
-        future = pool.submit(task)
+        future = self._executor(light).submit(task)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.deadline)
         except TimeoutError:
-            self._leave_queue(future)
+            self._leave_queue(future, lane, estimate)
             raise Overloaded from None
         except BaseException:  # the request was cancelled (the client left, the server stops) while it waited
-            self._leave_queue(future)
+            self._leave_queue(future, lane, estimate)
             raise
 
-    def _leave_queue(self, future: Future[Any]) -> None:
+    def _executor(self, light: bool) -> ThreadPoolExecutor:
+        with self._lock:  # created at first use, or again after a shutdown (a restarted app)
+            if light:
+                if self._light is None:
+                    self._light = ThreadPoolExecutor(self._light_workers, thread_name_prefix="snapdesk-light")
+                return self._light
+            if self._pool is None:
+                workers = self.workers + self.model_slots
+                self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapdesk-worker")
+            return self._pool
+
+    def _leave_queue(self, future: Future[Any], lane: str, estimate: float) -> None:
         # cancel() is True only for a task that never started (then `task` never counts it out of the queue).
         if future.cancel():
             with self._lock:
-                self.waiting -= 1
+                self._backlog[lane] = max(0.0, self._backlog[lane] - estimate)
+                if lane == "heavy":
+                    self.waiting -= 1
 
     def shutdown(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pools, self._pool, self._light = (self._pool, self._light), None, None
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
