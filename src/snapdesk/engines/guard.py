@@ -21,7 +21,7 @@ from dataclasses import replace
 from ..answering.intent import asks_for_person
 from .base import Case, Engine, Reply
 from .check import check_reply
-from .offline import handover_sentence, to_a_person
+from .handover import handover_sentence, to_a_person
 from .prompt import clean_output
 
 log = logging.getLogger("snapdesk.engines")

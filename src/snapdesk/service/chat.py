@@ -20,7 +20,7 @@ from ..intake import PreparedImage, check_encoded
 from ..knowledge.text import detect_language
 from ..safety import mask_pii
 from .cache import Cache, cache_key, normalise_question
-from .ladder import HOLDING_REPLY, Ladder, Overloaded
+from .ladder import HOLDING_REPLY, READINGS, Ladder, Overloaded, Refused
 from .metrics import Metrics
 
 MODEL_RUNGS = ("best", "greedy")
@@ -217,27 +217,34 @@ class ChatService:
         if tier == "hold":
             return await self._held(turn)
         key = self._answer_key(turn, history, digest)
-        assistant = self.fast_assistant if tier == "fast" else self.assistant
-        pixels = None if tier == "text" else prepared
         # Below the model's rungs the model is not called: its guard answers with the offline engine.
         effort = tier if tier in MODEL_RUNGS else "offline"
         deadline = time.monotonic() + self.ladder.deadline
 
-        def work() -> Answer:
-            return assistant.generate(
+        def work_on(rung: str) -> Callable[[], Answer]:
+            assistant = self.fast_assistant if rung == "fast" else self.assistant
+            pixels = None if rung == "text" else prepared
+            return lambda: assistant.generate(
                 text=turn.question,
                 image=pixels,
                 history=history,
-                image_digest=digest if tier != "text" else None,
+                image_digest=digest if rung != "text" else None,
                 effort=effort,
                 deadline=deadline,
                 on_text=turn.on_text,
             )
 
-        # Reading no pixels (the text rung, a question alone, a cached reading) is light work: its own lane.
-        kind = tier if tier in MODEL_RUNGS or pixels is not None else "text"
+        # Reading no pixels (the text rung, a question alone, a cached reading) costs what the text rung costs.
+        kind = tier if tier in MODEL_RUNGS or (tier != "text" and prepared is not None) else "text"
         try:
-            result = await self.ladder.run(work, kind)
+            try:
+                result = await self.ladder.run(work_on(tier), kind)
+            except Refused:
+                if kind not in READINGS:
+                    raise
+                # The reading would wait past the budget once queued: the next cheaper rung at once.
+                tier = kind = "text"
+                result = await self.ladder.run(work_on("text"), "text")
         except Overloaded:
             return await self._held(turn)
         answer = result.to_dict()
