@@ -22,6 +22,7 @@ from ..perception.fields import Fields
 from ..safety import looks_like_instruction
 from .intent import VOCABULARY, keyword_scores
 from .question import Question
+from .thresholds import apply_thresholds
 
 PROBLEM_WORDS = (
     "失败",
@@ -70,15 +71,12 @@ PROBLEM_WORDS = (
     "denied",
     "overdue",
 )
-# A duration in a heading ("超过 3 天未更新", "物流 2 天没有更新", "not updated for more than 6 days").
-_THRESHOLD = re.compile(r"(\d+)\s*(个)?\s*(小时|工作日|天|日|周|hours?|business days?|days?|weeks?)", re.I)
 # Keys that name one specific case: error codes, exceptions, the app classes of a crash.
 CODE_LIKE = re.compile(
     r"^[A-Z]{1,8}[_-]?\d{2,6}$|Exception$|Error$|^EXC_|^SIG[A-Z]+$|^ANR$|[a-z](?:Activity|Fragment|Controller)$"
 )
 
 
-THRESHOLD_LIFT = 2.0  # the passage whose threshold the observed duration passed, over its siblings
 _CLASS_KEY = re.compile(r"[a-z](?:Activity|Fragment|Controller)$")
 
 
@@ -174,8 +172,10 @@ def ground(
         QueryPart(question.topic, QUESTION_WEIGHT, focus=True),
         QueryPart(expand(question.topic), translation_weight, focus=True),
         QueryPart(chat, CHAT_WEIGHT, focus=True),
+        QueryPart(expand(chat), CHAT_WEIGHT * translation_weight, focus=True),
         QueryPart(screen, SCREEN_WEIGHT),
-        QueryPart(" ".join(problems), SCREEN_WEIGHT),
+        # Problems computed from the screen ("below the coupon's minimum") say what a "why" is about: the question.
+        QueryPart(" ".join(problems), SCREEN_WEIGHT, focus=question.vague or question.asks_for("cause")),
         QueryPart(context, CONTEXT_WEIGHT),
     ]
     if question.vague:
@@ -186,7 +186,7 @@ def ground(
     hits = _unmet_conditions(hits, f"{question.text} {screen} {' '.join(problems)}")
     if question.vague:
         hits = _rerank_by_intent(hits, intent)
-    hits = _apply_thresholds(hits, fields, question.text)
+    hits = apply_thresholds(hits, fields, question.text)
     query = " ".join(part.text for part in parts if part.text)
     return Grounding(hits=hits[:limit], query=query, keys=keys)
 
@@ -271,59 +271,3 @@ def _rerank_by_intent(hits: list[Hit], intent: str) -> list[Hit]:
         return (1 if hit.matched_keys else 0, hit.score * boost)
 
     return sorted(hits, key=key, reverse=True)
-
-
-def _hours(value: float, unit: str) -> float:
-    unit = unit.lower()
-    if unit in ("天", "日", "工作日") or unit.startswith(("day", "business")):
-        return value * 24
-    if unit in ("周",) or unit.startswith("week"):
-        return value * 24 * 7
-    if unit in ("minute",):
-        return value / 60
-    return value
-
-
-_SAID_DURATION = re.compile(
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?:个)?\s*(小时|天|日|工作日|周|星期|礼拜|hours?|days?|business days?|weeks?)",
-    re.I,
-)
-_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
-def said_hours(text: str) -> list[float]:
-    """Durations a customer states ("两个星期了", "for 3 days"), in hours."""
-    out = []
-    for m in _SAID_DURATION.finditer(text):
-        number, unit = m.group(1), m.group(2).lower()
-        value = float(number) if number.isdigit() else float(sum(_NUMERALS.get(ch, 0) for ch in number) or 0)
-        if unit in ("星期", "礼拜"):
-            unit = "周"
-        out.append(_hours(value, unit))
-    return out
-
-
-def _apply_thresholds(hits: list[Hit], fields: Fields | None, question: str = "") -> list[Hit]:
-    durations = fields.durations if fields else ()
-    shown = [_hours(value, unit) for value, unit, _ in durations if unit in ("day", "hour", "week")]
-    observed = max([*shown, *said_hours(question)], default=0.0)
-    if not observed:
-        return hits
-    top = hits[:5]
-    thresholds: dict[int, float] = {}
-    for index, hit in enumerate(top):
-        m = _THRESHOLD.search(hit.passage.heading)
-        if m:
-            thresholds[index] = _hours(float(m.group(1)), m.group(3))
-    if not thresholds:
-        return hits
-    passed = {i: t for i, t in thresholds.items() if t <= observed}
-    if not passed:
-        return hits
-    best = max(passed, key=lambda i: passed[i])
-    not_reached = {i for i, t in thresholds.items() if t > observed}
-    # Scores move with the order: the answer is picked by score among the first few, not by rank alone.
-    lifted = replace(top[best], score=top[best].score * THRESHOLD_LIFT, focus=top[best].focus * THRESHOLD_LIFT)
-    ordered = [lifted] + [h for i, h in enumerate(top) if i != best and i not in not_reached]
-    ordered += [replace(top[i], score=top[i].score / THRESHOLD_LIFT) for i in sorted(not_reached)]
-    return ordered + hits[5:]

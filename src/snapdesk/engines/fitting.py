@@ -62,13 +62,13 @@ def lead_passage(case: Case) -> Passage | None:
         else:
             fits = bool(hit.matched_keys) or (hit.focus > 0 and coverage >= COVERAGE_MIN)
         if fits:
-            candidates.append((_fit_value(case, hit, coverage), hit.passage))
+            candidates.append((_fit_value(case, hit, coverage, readers), hit.passage))
         if asked.vague and candidates:
             break  # the first that fits, as ranked by keys and the screen
     return max(candidates, key=lambda item: item[0])[1] if candidates else None
 
 
-def _fit_value(case: Case, hit: Hit, coverage: float) -> float:
+def _fit_value(case: Case, hit: Hit, coverage: float, readers: list[Question]) -> float:
     """How well a passage that fits answers the case: its score, the question's share of it weighed up, times
     the share of the question's words it holds and what the screen's exact keys say about it."""
     asked = case.understood
@@ -76,15 +76,29 @@ def _fit_value(case: Case, hit: Hit, coverage: float) -> float:
     # A code the screen shows (an error code, an exception), found verbatim in the passage, says it is about
     # this case; a status or label is weaker evidence, the question's words decide among those.
     seen = set(hit.matched_keys) & screen_keys
-    boost = KEY_BOOST if any(CODE_LIKE.search(k) for k in seen) else STATUS_BOOST if seen else 1.0
+    coded = any(CODE_LIKE.search(k) for k in seen)
+    boost = KEY_BOOST if coded else STATUS_BOOST if seen else 1.0
     # The table row named by the code itself is the lookup's answer; a section mentioning it comes after.
     label = next(iter(hit.passage.row.values()), "") if hit.passage.row is not None else ""
     if label in hit.matched_keys and (asked.vague or CODE_LIKE.search(label) is not None):
         boost *= NAMED_ROW_BOOST
-    # "Why…" or "where is…" about a state the screen shows: the passage on that state explains it.
-    explains = asked.asks_for("cause", "status") and _names_state(hit.passage, case.fields)
+    # A code the screen shows says what the case is, whatever the question's words (exact lookup first); so does a
+    # state the screen shows for "why…" or "where is…": the passage on that state explains it.
+    explains = coded or (asked.asks_for("cause", "status") and _names_state(hit.passage, case.fields))
     weight = hit.score if asked.vague or explains else hit.focus + SCREEN_SHARE * (hit.score - hit.focus)
-    return weight * (0.5 + coverage) * (1 + _heading_share(asked, hit.passage)) * boost
+    heading = max(_heading_share(reader, hit.passage) for reader in readers)
+    problem = max((_heading_share(reader, hit.passage) for reader in _problem_readers(case)), default=0.0)
+    return weight * (0.5 + coverage) * (1 + heading) * (1 + problem) * boost
+
+
+def _problem_readers(case: Case) -> list[Question]:
+    """For "why…" (or a question that names nothing), the problems computed from the screen ("below the coupon's
+    minimum by 33.50") say what is asked about too: a heading that names them ("满减券门槛") is about the case."""
+    asked = case.understood
+    if not (asked.vague or asked.asks_for("cause")) or not case.relations:
+        return []
+    said = " ".join(r.zh if asked.language == "zh" else r.en for r in case.relations)
+    return [understand(said, default_language=asked.language)]
 
 
 def _heading_share(asked: Question, passage: Passage) -> float:

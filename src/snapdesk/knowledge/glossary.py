@@ -25,6 +25,7 @@ PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("退款", "退钱", "退"), ("refund", "money back")),
     (("退货", "寄回", "退回去"), ("return", "send back")),
     (("换货",), ("replacement", "exchange")),
+    (("破损", "碎", "坏", "摔坏", "破了"), ("damaged", "broken")),
     (("发票", "收据"), ("invoice", "receipt")),
     (("公司", "抬头"), ("company", "company name")),
     (("重开", "改开", "重新开"), ("re-issue", "reissue", "corrected")),
