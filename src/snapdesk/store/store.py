@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from snapdesk.store.admin import AdminQueries
 from snapdesk.store.base import new_id, utcnow
 from snapdesk.store.db import sqlite_url
+from snapdesk.store.handovers import HandoverStore, add_handover_row
 from snapdesk.store.images import ImageStore
 from snapdesk.store.keys import ApiKeyStore
-from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Handover, Message
+from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Message
 
 
 class _Settings(Protocol):
@@ -51,24 +52,7 @@ def _add_message(s: Session, conversation_id: str, **columns: Any) -> str:
     return message_id
 
 
-def _add_handover(s: Session, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
-    handover_id = new_id()
-    s.add(
-        Handover(
-            id=handover_id,
-            conversation_id=conversation_id,
-            message_id=message_id,
-            team=team,
-            summary=summary,
-            delivered=False,
-            attempts=0,
-            created_at=utcnow(),
-        )
-    )
-    return handover_id
-
-
-class Store(ApiKeyStore, ImageStore, AdminQueries):
+class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
     @classmethod
@@ -138,7 +122,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
             message_id = _add_message(s, conversation_id, role="assistant", status="ok", **answer)
             if handover is not None:
                 s.flush()  # the hand-over's foreign key needs the answer's row first
-                _add_handover(s, conversation_id, message_id, handover["team"], handover["summary"])
+                add_handover_row(s, conversation_id, message_id, handover["team"], handover["summary"])
             return message_id
 
     def conversation(self, *, conversation_id: str, owner: str) -> dict[str, Any] | None:
@@ -270,39 +254,3 @@ class Store(ApiKeyStore, ImageStore, AdminQueries):
                 return None
             s.add(Feedback(id=feedback_id, message_id=message_id, rating=rating, comment=comment, created_at=utcnow()))
         return feedback_id
-
-    def add_handover(self, *, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
-        """Queue a handover to a human team; a worker delivers it and reports through record_delivery."""
-        with self._session() as s, s.begin():
-            return _add_handover(s, conversation_id, message_id, team, summary)
-
-    def undelivered_handovers(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Handovers not yet delivered, oldest first."""
-        with self._session() as s, s.begin():
-            handovers = s.scalars(
-                select(Handover).where(Handover.delivered.is_(False)).order_by(Handover.created_at).limit(limit)
-            )
-            return [
-                {
-                    "id": h.id,
-                    "conversation_id": h.conversation_id,
-                    "message_id": h.message_id,
-                    "team": h.team,
-                    "summary": h.summary,
-                    "attempts": h.attempts,
-                    "last_error": h.last_error,
-                    "created_at": h.created_at,
-                }
-                for h in handovers
-            ]
-
-    def record_delivery(self, *, handover_id: str, delivered: bool, error: str | None = None) -> bool:
-        """Count one delivery attempt and its outcome; False when there is no such handover."""
-        with self._session() as s, s.begin():
-            handover = s.get(Handover, handover_id, with_for_update=True)
-            if handover is None:
-                return False
-            handover.attempts += 1
-            handover.delivered = delivered
-            handover.last_error = None if delivered else error
-            return True
