@@ -79,9 +79,12 @@ _UPSET = re.compile(
 )
 # Question words and filler removed before the question's own terms are taken (content words such as
 # 运费 or "price" stay: they name what is asked about).
+# "能不能", "有没有": a question asked by repeating a word around 不/没; it says nothing is missing or refused.
+_A_NOT_A = r"有没有|能不能|可不可以|是不是|行不行|会不会|要不要|对不对"
 _FILLER = re.compile(
-    r"怎么办|咋整|咋办|怎么回事|好几|怎么|如何|为什么|为啥|多久|多长时间|多少|什么|啥|能不能|可不可以|是不是|行不行|会不会|"
-    r"有没有|要不要|对不对|到底|请问|一下|这个|那个|这里|那里|还是|我们|你们|我|你|他|她|的|了|吗|呢|吧|啊|呀|嘛|"
+    r"怎么办|咋整|咋办|怎么回事|好几|怎么|如何|为什么|为啥|多久|多长时间|多少|什么|啥|"
+    + _A_NOT_A
+    + r"|到底|请问|一下|这个|那个|这里|那里|还是|我们|你们|我|你|他|她|的|了|吗|呢|吧|啊|呀|嘛|"
     # Words about the picture itself ("帮我看看这个聊天记录", "check this screenshot") name no topic.
     r"帮我|帮忙|看看|看下|看一看|聊天记录|截图|图片|图里|这张|\b(?:screenshot|picture|image|look at|check)\b|"
     r"\b(?:i'?m|i'?ve|i'?d|my|me|you|your|it|this|that|these|the|a|an|is|are|was|be|do|does|did|just|actually|"
@@ -102,7 +105,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The customer says something is absent or did not happen ("也没设置过别的验证方式", "I don't have the old phone"):
 # the sentence for their case is the one that states the same absence ("If you have no other method").
 # "有没有", "能不能" ask a question; they say nothing is missing.
-_FILLER_QUESTIONS = re.compile(r"有没有|能不能|可不可以|是不是|行不行|会不会|要不要|对不对")
+_FILLER_QUESTIONS = re.compile(_A_NOT_A)
 _ABSENCE = re.compile(r"(?<!有)没(?!有?人)|未|无法|不了|\b(?:no|not|never|without|nothing)\b|n't", re.I)
 
 

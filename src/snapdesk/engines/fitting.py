@@ -46,6 +46,7 @@ def lead_passage(case: Case) -> Passage | None:
         customer_messages(case.perception) if case.perception is not None and case.perception.screen == "chat" else []
     )
     readers = [asked, understand(" ".join(chat), default_language=asked.language)] if chat else [asked]
+    problems = _problem_readers(case)
     # The first few as ranked (exact keys first), and the one the question's own words favour most.
     pool = case.hits[:4]
     asked_most = max(case.hits, key=lambda hit: hit.focus, default=None)
@@ -62,13 +63,13 @@ def lead_passage(case: Case) -> Passage | None:
         else:
             fits = bool(hit.matched_keys) or (hit.focus > 0 and coverage >= COVERAGE_MIN)
         if fits:
-            candidates.append((_fit_value(case, hit, coverage, readers), hit.passage))
+            candidates.append((_fit_value(case, hit, coverage, readers, problems), hit.passage))
         if asked.vague and candidates:
             break  # the first that fits, as ranked by keys and the screen
     return max(candidates, key=lambda item: item[0])[1] if candidates else None
 
 
-def _fit_value(case: Case, hit: Hit, coverage: float, readers: list[Question]) -> float:
+def _fit_value(case: Case, hit: Hit, coverage: float, readers: list[Question], problems: list[Question]) -> float:
     """How well a passage that fits answers the case: its score, the question's share of it weighed up, times
     the share of the question's words it holds and what the screen's exact keys say about it."""
     asked = case.understood
@@ -87,7 +88,7 @@ def _fit_value(case: Case, hit: Hit, coverage: float, readers: list[Question]) -
     explains = coded or (asked.asks_for("cause", "status") and _names_state(hit.passage, case.fields))
     weight = hit.score if asked.vague or explains else hit.focus + SCREEN_SHARE * (hit.score - hit.focus)
     heading = max(_heading_share(reader, hit.passage) for reader in readers)
-    problem = max((_heading_share(reader, hit.passage) for reader in _problem_readers(case)), default=0.0)
+    problem = max((_heading_share(reader, hit.passage) for reader in problems), default=0.0)
     return weight * (0.5 + coverage) * (1 + heading) * (1 + problem) * boost
 
 
@@ -107,8 +108,14 @@ def _heading_share(asked: Question, passage: Passage) -> float:
     if not heading or not asked.words:
         return 0.0
     own = frozenset(tokens(heading))
-    held = [w for w in asked.words if any(e in heading if is_cjk(e[0]) else e in own for e in equivalents(w))]
+    held = [word for word in asked.words if _holds(word, heading, own, english_inside=False)]
     return len(held) / len(asked.words)
+
+
+def _holds(word: str, text: str, own: frozenset[str], *, english_inside: bool = True) -> bool:
+    """Whether the text says the word, itself or in the glossary's other words for it: Chinese anywhere in the text,
+    English as one of its tokens (or, with `english_inside`, anywhere in it)."""
+    return any(e in text if is_cjk(e[0]) else e in own or (english_inside and e in text) for e in equivalents(word))
 
 
 def _names_state(passage: Passage, fields: Fields | None) -> bool:
@@ -124,9 +131,6 @@ def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
     text, own, chinese = _passage_words(passage)
     shown = normalize(screen)
 
-    def holds(word: str) -> bool:
-        return any(w in text if is_cjk(w[0]) else w in own or w in text for w in equivalents(word))
-
     def judged(word: str) -> bool:
         """A word the passage lacks but the screen shows names the case's object (a product, a label); one in
         the other language that the glossary cannot translate says nothing about the passage: both neutral."""
@@ -134,7 +138,7 @@ def _coverage(asked: Question, passage: Passage, screen: str = "") -> float:
             return False
         return is_cjk(word[0]) == chinese or len(equivalents(word)) > 1
 
-    held = [word for word in asked.words if holds(word)]
+    held = [word for word in asked.words if _holds(word, text, own)]
     counted = [word for word in asked.words if word in held or judged(word)]
     # A single character matches inside many words ("买" in "购买"): it counts a little.
     weight = {word: 0.3 if len(word) == 1 else 1.0 for word in counted}

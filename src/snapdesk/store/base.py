@@ -91,6 +91,8 @@ class StoreBase:
 
         Only a transaction that began after the outage did ends it: one already under way when the database went
         away may still commit, and says nothing about the database now."""
+        if error is None and self.unavailable_since is None:
+            return  # the everyday case, every transaction: no lock while the database answers
         with self._outage_lock:
             since = self.unavailable_since
             if error is not None and since is None:

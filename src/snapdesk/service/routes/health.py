@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from ...perception import is_loaded
 from ..deps import State
 
 router = APIRouter(tags=["health"])
@@ -37,7 +36,7 @@ class Readiness(BaseModel):
 )
 async def readyz(state: State) -> JSONResponse:
     checks = {
-        "warm": state.warm and is_loaded(state.assistant.ocr),
+        "warm": state.warm,
         "database": await asyncio.to_thread(state.store.ping),
     }
     redis_up = await asyncio.to_thread(state.cache.ping) if state.settings.redis_url else True
