@@ -3,66 +3,40 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw
-
+from .answer import Answer, HistoryTurn, evidence_lines, last_image, passages_used, understanding_of
 from .answering.grounding import Grounding, ground
 from .answering.intent import classify_intent
 from .answering.question import understand
 from .answering.relations import relations
 from .config import Settings
 from .engines import Case, Engine, Turn, load_engine
-from .errors import QuestionError
-from .intake import ImageSource, IntakeLimits, Moderator, PreparedImage, load_image, load_moderators, moderate
+from .intake import (
+    CheckedQuestion,
+    ImageSource,
+    IntakeLimits,
+    Moderator,
+    PreparedImage,
+    check_question,
+    load_image,
+    load_moderators,
+    moderate,
+)
 from .knowledge import KnowledgeStore, demo_kb_path
 from .perception import OcrSettings, Perception, perceive
 from .perception import from_json as perception_from_json
 from .perception import to_json as perception_to_json
 from .perception import warm_up as warm_up_ocr
 from .perception.fields import Fields, extract_fields
-from .safety import looks_like_instruction, mask_pii
-from .service.cache import Cache, MemoryCache, cache_key
-
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    role: str  # "user" or "assistant"
-    text: str
-    image: ImageSource | PreparedImage | None = None
-
-
-@dataclass
-class Answer:
-    text: str
-    intent: str
-    escalate: bool
-    team: str | None
-    language: str
-    evidence: list[dict[str, Any]]  # OCR lines with boxes that the answer rests on
-    passages: list[dict[str, Any]]  # knowledge-base passages used
-    fields: dict[str, Any]  # extracted fields, personal data masked
-    screen: str | None
-    image_digest: str | None
-    engine: str
-    kb_version: str
-    timings: dict[str, float] = field(default_factory=dict)
-    rung: str | None = None  # a model engine's rung that answered (best, greedy, offline); None: no model
-    check: str | None = None  # the model answer check's verdict (pass, regenerated, failed, error, ...)
-    boxes: list[list[int]] = field(default_factory=list)  # image regions the model pointed at, in pixels
-    # What the pipeline understood and retrieved, exactly as the engine was given it (the console's /admin/try
-    # shows this): the question's kinds and words, the exact keys, the ranked passages, the computed relations.
-    understanding: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+from .perception.ocr import warm_up_screenshot
+from .safety import mask_pii
+from .store.cache import Cache, MemoryCache, cache_key
 
 
 class Assistant:
@@ -155,18 +129,59 @@ class Assistant:
         `effort` is the model rung the service's ladder chose; `deadline` (time.monotonic()) bounds model calls."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        question = self._question(text)
-        if image is None:  # a follow-up refers to the conversation's last image
-            image = next((turn.image for turn in reversed(history) if turn.image is not None), None)
-        prepared = perception = fields = None
+        question = self.check_question(text)  # a Question, checked where it entered, passes as it is
+        image = image if image is not None else last_image(history)  # a follow-up: the conversation's last image
+        prepared, perception, fields = self._read(image, image_digest, timings)
+        mark = time.perf_counter()
+        run = {"effort": effort, "deadline": deadline, "on_text": on_text}
+        case, grounding = self._case(question, history, prepared, perception, fields, **run)
+        timings["retrieval_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        reply = self.engine.answer(case)
+        timings["engine_ms"] = _ms(mark)
+        timings["total_ms"] = _ms(started)
+        return Answer(
+            text=mask_pii(reply.text),
+            intent=case.intent,
+            escalate=reply.escalate,
+            team=reply.team,
+            language=case.language,
+            evidence=evidence_lines(perception, reply.text, pointed=reply.boxes),
+            passages=passages_used(reply.passages),
+            fields=fields.as_dict() if fields else {},
+            screen=perception.screen if perception else None,
+            image_digest=prepared.digest if prepared else (image_digest if perception is not None else None),
+            engine=self.engine.name,
+            kb_version=case.knowledge.version,
+            timings=timings,
+            rung=reply.rung,
+            check=reply.check,
+            boxes=[list(box) for box in reply.boxes],
+            understanding=understanding_of(case, grounding),
+        )
+
+    def _read(
+        self, image: ImageSource | PreparedImage | None, digest: str | None, timings: dict[str, float]
+    ) -> tuple[PreparedImage | None, Perception | None, Fields | None]:
+        """The screenshot read (or its cached reading, by digest, when no pixels come with the question)."""
         if image is not None:
             with self.perception_slots or contextlib.nullcontext():
                 prepared = self._prepare(image, timings)
                 perception, fields = self._perceive(prepared, timings)
-        elif image_digest is not None:
-            perception = self._cached_perception(image_digest, timings)
-            fields = extract_fields(perception) if perception is not None else None
-        mark = time.perf_counter()
+            return prepared, perception, fields
+        perception = self._cached_perception(digest, timings) if digest is not None else None
+        return None, perception, extract_fields(perception) if perception is not None else None
+
+    def _case(
+        self,
+        question: str,
+        history: Sequence[HistoryTurn],
+        prepared: PreparedImage | None,
+        perception: Perception | None,
+        fields: Fields | None,
+        **run: Any,
+    ) -> tuple[Case, Grounding]:
+        """What the engine is given: the question understood, the passages found, the relations computed."""
         knowledge = self.knowledge.current()
         asked = understand(question, default_language=knowledge.language)
         context = " ".join(turn.text for turn in history[-4:])
@@ -189,18 +204,8 @@ class Assistant:
             context=context,
             problems=problems,
         )
-        related = (
-            relations(
-                fields,
-                question=question,
-                passages=[hit.passage.text for hit in grounding.hits[:3]],
-                perception=perception,
-            )
-            if fields
-            else []
-        )
-        timings["retrieval_ms"] = _ms(mark)
-        mark = time.perf_counter()
+        passages = [hit.passage.text for hit in grounding.hits[:3]]
+        related = relations(fields, question=question, passages=passages, perception=perception) if fields else []
         case = Case(
             question=question,
             language=asked.language,
@@ -211,44 +216,11 @@ class Assistant:
             perception=perception,
             fields=fields,
             history=[Turn(turn.role, turn.text) for turn in history],
-            effort=effort,
-            deadline=deadline,
-            on_text=on_text,
             asked=asked,
             relations=related,
+            **run,
         )
-        reply = self.engine.answer(case)
-        timings["engine_ms"] = _ms(mark)
-        timings["total_ms"] = _ms(started)
-        return Answer(
-            text=mask_pii(reply.text),
-            intent=intent,
-            escalate=reply.escalate,
-            team=reply.team,
-            language=asked.language,
-            evidence=_evidence(perception, reply.text, pointed=reply.boxes),
-            passages=[
-                {
-                    "id": h.passage.id,
-                    "article": h.passage.article,
-                    "heading": h.passage.heading,
-                    "text": h.passage.text,
-                    "escalate_to": h.passage.escalate_to,
-                    "score": round(h.score, 3),
-                }
-                for h in reply.passages
-            ],
-            fields=fields.as_dict() if fields else {},
-            screen=perception.screen if perception else None,
-            image_digest=prepared.digest if prepared else (image_digest if perception is not None else None),
-            engine=self.engine.name,
-            kb_version=knowledge.version,
-            timings=timings,
-            rung=reply.rung,
-            check=reply.check,
-            boxes=[list(box) for box in reply.boxes],
-            understanding=_understanding(case, grounding),
-        )
+        return case, grounding
 
     def warm_up(self) -> None:
         """Answer once about a built-in screenshot: the OCR and moderation models, the knowledge base's index and
@@ -256,7 +228,7 @@ class Assistant:
         warm_up_ocr(self.ocr)  # the reading below may come from a shared cache: the models load here for sure
         # effort "offline": a model engine's guard answers without calling the model (whose server may be warming
         # up too, and whose failures would count against its circuit breaker).
-        self.generate(text="Why did my payment fail? 为什么付款失败？", image=_warm_up_screenshot(), effort="offline")
+        self.generate(text="Why did my payment fail? 为什么付款失败？", image=warm_up_screenshot(), effort="offline")
 
     def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:
         """Intake and moderation alone: the service stores a screenshot only after both accept it."""
@@ -267,20 +239,8 @@ class Assistant:
         """Whether the perception cache holds a reading of this screenshot (a follow-up needs no decoding)."""
         return self._cached_reading(digest) is not None
 
-    def check_question(self, text: str) -> str:
-        return self._question(text)
-
-    def _question(self, text: str) -> str:
-        question = (text or "").strip()
-        if not question:
-            raise QuestionError("the question is empty")
-        if not any(not ch.isspace() and unicodedata.category(ch) not in _INVISIBLE for ch in question):
-            raise QuestionError("the question has no visible characters")
-        if "\x00" in question or any("\ud800" <= ch <= "\udfff" for ch in question):
-            raise QuestionError("the question contains a NUL or an unpaired surrogate character")
-        if len(question) > self.max_question_chars:
-            raise QuestionError(f"the question is {len(question)} characters, over the {self.max_question_chars} limit")
-        return question
+    def check_question(self, text: str) -> CheckedQuestion:
+        return check_question(text, max_chars=self.max_question_chars)
 
     def _prepare(self, image: ImageSource | PreparedImage, timings: dict[str, float]) -> PreparedImage:
         mark = time.perf_counter()
@@ -328,66 +288,8 @@ class Assistant:
         return perception, fields
 
 
-# Format and control characters (zero-width spaces and joiners, direction marks): text made only of them says nothing.
-_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn"})
-
-
-def _warm_up_screenshot() -> bytes:
-    """A small phone-shaped screenshot with a few lines of text, drawn here: nothing to ship or download."""
-    image = Image.new("RGB", (360, 640), "white")
-    draw = ImageDraw.Draw(image)
-    for row, line in enumerate(("Order details", "Payment failed", "Error code PAY-1001", "Total $25.00")):
-        draw.text((24, 80 + row * 48), line, fill="black", font_size=22)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _understanding(case: Case, grounding: Grounding) -> dict[str, Any]:
-    asked = case.understood
-    return {
-        "asks": list(asked.asks),
-        "words": [mask_pii(w) for w in asked.words],
-        "upset": asked.upset,
-        "wants_person": asked.wants_person,
-        "keys": [mask_pii(k) for k in grounding.keys],
-        "hits": [
-            {
-                "id": h.passage.id,
-                "article": h.passage.article,
-                "heading": h.passage.heading,
-                "score": round(h.score, 3),
-                "question_score": round(h.focus, 3),
-                "matched_keys": [mask_pii(k) for k in h.matched_keys],
-                "escalate_to": h.passage.escalate_to,
-            }
-            for h in grounding.hits
-        ],
-        "relations": [mask_pii(r.zh if case.language == "zh" else r.en) for r in case.relations],
-    }
+__all__ = ["Answer", "Assistant", "HistoryTurn"]
 
 
 def _ms(mark: float) -> float:
     return round((time.perf_counter() - mark) * 1000, 2)
-
-
-def _evidence(
-    perception: Perception | None, answer: str, *, pointed: Sequence[tuple[int, int, int, int]] = ()
-) -> list[dict[str, Any]]:
-    """The OCR lines the answer quotes or rests on, with their boxes and cues; with a model's boxes
-    (`pointed`, in image pixels), also the lines inside the regions it pointed at."""
-    if perception is None:
-        return []
-    out = []
-    for line in perception.lines:
-        text = line.text.strip()
-        if looks_like_instruction(text):
-            continue  # data the answer refused to act on is not what it rests on
-        in_top_bar = line.box[3] < perception.height * 0.09
-        x, y = (line.box[0] + line.box[2]) / 2, (line.box[1] + line.box[3]) / 2
-        pointed_at = any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in pointed)
-        if pointed_at or (len(text) >= 3 and text in answer) or (line.salient and len(text) >= 4 and not in_top_bar):
-            item = line.evidence()
-            item["text"] = mask_pii(text)
-            out.append(item)
-    return out

@@ -13,7 +13,7 @@ from PIL import Image
 
 from snapdesk.errors import ImageRefusedError
 from snapdesk.intake import load_image
-from snapdesk.service.cache import cache_key
+from snapdesk.store.cache import cache_key
 from tests.service.conftest import ORDER_NO
 from tests.service.test_api import ask
 

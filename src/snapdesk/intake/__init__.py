@@ -10,8 +10,10 @@ from snapdesk.intake.moderation import (
     load_moderators,
     moderate,
 )
+from snapdesk.intake.question import CheckedQuestion, check_question
 
 __all__ = [
+    "CheckedQuestion",
     "ImageSource",
     "IntakeLimits",
     "ModerationVerdict",
@@ -19,6 +21,7 @@ __all__ = [
     "NudeNetModerator",
     "PreparedImage",
     "check_encoded",
+    "check_question",
     "load_image",
     "load_moderators",
     "moderate",

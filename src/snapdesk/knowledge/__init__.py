@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from snapdesk.knowledge.loader import KnowledgeBase, Passage, load_knowledge_base
-from snapdesk.knowledge.retrieval import Hit, QueryPart, search
+from snapdesk.knowledge.base import KnowledgeBase, search
+from snapdesk.knowledge.loader import load_knowledge_base
+from snapdesk.knowledge.passages import Passage
+from snapdesk.knowledge.retrieval import Hit, QueryPart
 from snapdesk.knowledge.store import KnowledgeStore, demo_kb_path
 
 __all__ = [

@@ -10,88 +10,28 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 
 import yaml
 
 from snapdesk.errors import KnowledgeBaseError
-from snapdesk.knowledge import retrieval, segment
-from snapdesk.knowledge.retrieval import Hit, Index, QueryPart
+from snapdesk.knowledge import segment
+from snapdesk.knowledge.base import KnowledgeBase
+from snapdesk.knowledge.passages import Passage, make_passage, unique_ids
 from snapdesk.knowledge.text import (
     HEADING_RE,
     detect_language,
-    extract_keys,
     is_table_rule,
     plain_line,
     strip_inline_markdown,
     table_cells,
     table_row,
-    tokens,
 )
 
 DEFAULT_FALLBACK = {
     "zh": "抱歉，这个问题我暂时无法确认，已为您转接人工客服，请稍候。",
     "en": "Sorry, I can't confirm this from our help articles; I've passed your question to a support agent.",
 }
-
-
-@dataclass(frozen=True)
-class Passage:
-    id: str  # "<source>#<heading>", or "<source>#<heading>/<first cell>" for a table row
-    source: str  # file path relative to the KB folder, e.g. "错误码说明.md"
-    article: str  # the article's "# " title, else the file stem
-    heading: str  # the "## " heading; "" for the text before the first one
-    text: str  # plain text: emphasis and the hand-over line removed, one line per list item
-    escalate_to: str | None  # team named by a `转人工：团队` / `Escalate: team` line in the section
-    # hash=False keeps Passage hashable although a dict is not.
-    row: dict[str, str] | None = field(default=None, hash=False)  # table row: header -> cell
-    keys: tuple[str, ...] = ()  # exact-match keys: error codes, class names, quoted UI strings, short heading
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    path: Path | None
-    name: str
-    language: str  # "zh" or "en"
-    teams: tuple[str, ...]
-    fallback: str
-    passages: tuple[Passage, ...]
-    version: str  # sha256[:16] over every file's name and bytes; changes with any edit
-    problems: tuple[str, ...]  # non-fatal problems found while loading
-
-    @property
-    def articles(self) -> list[str]:
-        return list(dict.fromkeys(p.article for p in self.passages))
-
-    @cached_property
-    def _index(self) -> Index:
-        # Built on first search; cached_property writes the instance __dict__, which a frozen
-        # dataclass allows, and the index is not a field so equality and hashing ignore it.
-        return retrieval.Index(self)
-
-    @cached_property
-    def long_row_labels(self) -> tuple[tuple[str, frozenset[str]], ...]:
-        """Table rows named by a label of four words or more (an error message), with the label's index terms."""
-        labels = (next(iter(p.row.values()), "") for p in self.passages if p.row)
-        pairs = ((label, frozenset(tokens(label))) for label in labels)
-        return tuple((label, words) for label, words in pairs if len(words) >= 4)
-
-    @cached_property
-    def _languages(self) -> dict[str, str]:
-        return {p.source: detect_language(f"{p.article} {p.text}") for p in self.passages}
-
-    def passage_language(self, passage: Passage) -> str:
-        """The language its article is written in (a Chinese article quoting English labels stays Chinese)."""
-        return self._languages.get(passage.source, self.language)
-
-    @property
-    def mixed_languages(self) -> bool:
-        return len(set(self._languages.values())) > 1
-
-    def search(self, query: str | Sequence[QueryPart], *, keys: Sequence[str] = (), limit: int = 5) -> list[Hit]:
-        return retrieval.search(self, query, keys=keys, limit=limit)
 
 
 def load_knowledge_base(path: str | Path) -> KnowledgeBase:
@@ -150,7 +90,7 @@ def load_knowledge_base(path: str | Path) -> KnowledgeBase:
         language=language,
         teams=tuple(teams),
         fallback=fallback.strip() if fallback else DEFAULT_FALLBACK[language],
-        passages=tuple(_unique_ids(passages)),
+        passages=tuple(unique_ids(passages)),
         version=digest.hexdigest()[:16],
         problems=tuple(problems),
     )
@@ -214,16 +154,6 @@ def _teams(value: object, problems: list[str]) -> list[str]:
         problems.append("kb.yaml: teams must be a list of names, ignored")
         value = None
     return list(dict.fromkeys(v.strip() for v in value or () if v.strip()))
-
-
-def _unique_ids(passages: list[Passage]) -> list[Passage]:
-    # Two rows with the same first cell (or two equal headings) get "~2", "~3" so ids stay unique.
-    seen: dict[str, int] = {}
-    unique: list[Passage] = []
-    for passage in passages:
-        count = seen[passage.id] = seen.get(passage.id, 0) + 1
-        unique.append(passage if count == 1 else replace(passage, id=f"{passage.id}~{count}"))
-    return unique
 
 
 # --- Markdown article -> passages ---
@@ -306,23 +236,11 @@ def _section(
     passages: list[Passage] = []
     body = "\n".join(prose)
     if body or (team and not rows):
-        passages.append(_passage(source, article, heading, body, team))
+        passages.append(make_passage(source, article, heading, body, team))
     elif heading and not rows:
         problems.append(f"{source}#{heading}: empty section")
     sep, end = ("：", "；") if language == "zh" else (": ", "; ")
     for row in rows:
         text = end.join(f"{h}{sep}{c}" for h, c in row.items() if c)
-        passages.append(_passage(source, article, heading, text, team, row))
+        passages.append(make_passage(source, article, heading, text, team, row))
     return passages
-
-
-def _passage(
-    source: str, article: str, heading: str, text: str, team: str | None, row: dict[str, str] | None = None
-) -> Passage:
-    # A row is named by its first cell: the code or status a screenshot shows verbatim.
-    label = next(iter(row.values()), "") if row is not None else heading
-    keys = extract_keys(f"{heading}\n{text}")
-    if label and len(label) <= 12 and label not in keys:
-        keys = (label, *keys)
-    passage_id = f"{source}#{heading}/{label}" if row is not None else f"{source}#{heading}"
-    return Passage(passage_id, source, article, heading, text, team, row=row, keys=keys)

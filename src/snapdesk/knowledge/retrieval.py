@@ -13,14 +13,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from snapdesk.knowledge.passages import Passage
 from snapdesk.knowledge.text import cjk_unigrams, normalize, tokens
-
-if TYPE_CHECKING:
-    from snapdesk.knowledge.loader import KnowledgeBase, Passage
 
 K1 = 1.5
 B = 0.75
@@ -87,20 +84,22 @@ class BM25:
 class Index:
     """Everything search needs, built once per KnowledgeBase (which caches it)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.passages = kb.passages
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = tuple(passages)
         words: list[list[str]] = []
         chars: list[list[str]] = []
         self._haystacks: list[str] = []
-        for p in kb.passages:
+        for p in self.passages:
             # The article title is added once so a row like "ERR_1003 | ..." still carries its context.
             words.append(tokens(p.heading) * HEADING_REPEAT + tokens(p.article) + tokens(p.text))
             chars.append(cjk_unigrams(p.heading) * HEADING_REPEAT + cjk_unigrams(p.text))
             self._haystacks.append(normalize(f"{p.heading}\n{p.text}"))
         self._words = BM25(words)
         self._chars = BM25(chars)
-        sectioned = {p.source for p in kb.passages if p.heading}
-        self._prior = np.array([INTRO_WEIGHT if not p.heading and p.source in sectioned else 1.0 for p in kb.passages])
+        sectioned = {p.source for p in self.passages if p.heading}
+        self._prior = np.array(
+            [INTRO_WEIGHT if not p.heading and p.source in sectioned else 1.0 for p in self.passages]
+        )
 
     def bm25(self, query: str) -> np.ndarray:
         """One score per passage, in passage order."""
@@ -124,18 +123,15 @@ def key_pattern(key: str) -> re.Pattern[str]:
     return re.compile(start + body + end)
 
 
-def search(
-    kb: KnowledgeBase, query: str | Sequence[QueryPart], *, keys: Sequence[str] = (), limit: int = 5
-) -> list[Hit]:
+def rank(index: Index, query: str | Sequence[QueryPart], *, keys: Sequence[str] = (), limit: int = 5) -> list[Hit]:
     """Best passages for `query` and the exact `keys` seen on the screenshot, best first.
 
     `query` is one text, or weighted parts whose BM25 scores add up. Passages containing a key come
     first (more keys, then longer keys, then score); then the other passages with a score above zero.
     Ties keep passage order.
     """
-    if limit <= 0 or not kb.passages:
+    if limit <= 0 or not index.passages:
         return []
-    index: Index = kb._index
     wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
     patterns = [(key, key_pattern(key)) for key in wanted]
     parts = [QueryPart(query)] if isinstance(query, str) else list(query)

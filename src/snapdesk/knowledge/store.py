@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 
-from snapdesk.knowledge.loader import KnowledgeBase, article_files, load_knowledge_base
+from snapdesk.knowledge.base import KnowledgeBase
+from snapdesk.knowledge.loader import article_files, load_knowledge_base
 
 _Snapshot = tuple[tuple[str, int, int], ...]  # (relative name, mtime_ns, size) per watched file
 

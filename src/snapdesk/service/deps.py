@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from ..errors import SnapDeskError
 from .ratelimit import Decision
+from .state import AppState
 
 
 class UnauthorizedError(SnapDeskError):
@@ -79,11 +80,12 @@ class Caller:
     admin: bool = False
 
 
-def get_state(request: Request) -> Any:
-    return request.app.state.snapdesk
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.snapdesk
+    return state
 
 
-State = Annotated[Any, Depends(get_state)]
+State = Annotated[AppState, Depends(get_state)]
 
 _LOCAL = {"127.0.0.1", "::1", "localhost", "testclient"}
 
@@ -137,7 +139,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _count(request: Request, state: Any, bucket: str, refusal: str) -> None:
+def _count(request: Request, state: AppState, bucket: str, refusal: str) -> None:
     """Count the request against `bucket`; its RateLimit-* headers go on the response, whatever it is."""
     decision = state.limiter.check(bucket)
     if decision is None:

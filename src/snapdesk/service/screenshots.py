@@ -15,8 +15,9 @@ from fastapi import Path
 from fastapi.responses import Response
 
 from ..errors import SnapDeskError
-from .cache import cache_key
+from ..store.cache import cache_key
 from .deps import error_responses
+from .state import AppState
 
 
 class ScreenshotNotFoundError(SnapDeskError):
@@ -59,7 +60,7 @@ def is_unread(digest: str, data: bytes) -> bool:
     return digest == "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-async def screenshot_response(state: Any, digest: str) -> Response:
+async def screenshot_response(state: AppState, digest: str) -> Response:
     data = await asyncio.to_thread(state.store.image_bytes, digest=digest)
     if data is None:
         raise ScreenshotNotFoundError(f"no stored image {digest}")

@@ -1,7 +1,7 @@
 """Admin endpoints (an admin API key): what the operators' console reads.
 
 Conversations, hand-overs and stored screenshots here; charts, the knowledge base and the "try it" box in
-admin_console.py, whose routes are included below so that the app registers one admin router.
+admin_console.py, a router of its own under the same prefix and tag.
 """
 
 from __future__ import annotations
@@ -9,16 +9,15 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from ...errors import SnapDeskError
-from ..deps import CALLER_ERRORS, INVALID, Caller, State, Text, error_responses, require_admin
+from ..deps import State, Text, error_responses
 from ..screenshots import Digest, screenshot_response, screenshot_responses
+from .admin_shared import ADMIN_ERRORS, AdminDep, Conversations, ConversationView, Handovers
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-AdminDep = Annotated[Caller, Depends(require_admin)]
-ADMIN_ERRORS = {**CALLER_ERRORS, **INVALID, 403: "The key is not an admin key (or no key is used)"}
 
 
 class NotFoundError(SnapDeskError):
@@ -26,7 +25,7 @@ class NotFoundError(SnapDeskError):
     http_status = 404
 
 
-@router.get("/handovers", responses=error_responses(ADMIN_ERRORS))
+@router.get("/handovers", response_model=Handovers, responses=error_responses(ADMIN_ERRORS))
 async def handovers(state: State, _: AdminDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """Hand-overs not yet accepted by the webhook (all of them when no webhook is configured)."""
     return {"handovers": await asyncio.to_thread(state.store.undelivered_handovers, limit=limit)}
@@ -36,7 +35,7 @@ async def handovers(state: State, _: AdminDep, limit: Annotated[int, Query(ge=1,
 Name = Annotated[Text, Query(min_length=1, max_length=100)]
 
 
-@router.get("/conversations", responses=error_responses(ADMIN_ERRORS))
+@router.get("/conversations", response_model=Conversations, responses=error_responses(ADMIN_ERRORS))
 async def conversations(
     state: State,
     _: AdminDep,
@@ -63,6 +62,7 @@ async def conversations(
 
 @router.get(
     "/conversations/{conversation_id}",
+    response_model=ConversationView,
     responses=error_responses({**ADMIN_ERRORS, 404: "No such conversation"}),
 )
 async def conversation(
@@ -90,8 +90,3 @@ async def image(
 ) -> Response:
     """A stored screenshot by its digest, for the conversation view."""
     return await screenshot_response(state, digest)
-
-
-from . import admin_console  # noqa: E402 - after `router` and the shared names, which admin_console imports
-
-router.include_router(admin_console.router)

@@ -1,4 +1,4 @@
-"""The console's charts, knowledge-base page and "try it" box (admin key; included by admin.py under /admin)."""
+"""The console's charts, knowledge-base page and "try it" box (admin key, under /admin like admin.py's routes)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ from ...knowledge import KnowledgeStore
 from ...perception import Perception, perceive
 from ...perception import from_json as perception_from_json
 from ...safety import mask_pii
-from ..cache import cache_key
+from ...store.cache import cache_key
 from ..deps import State, Text, error_responses
-from .admin import ADMIN_ERRORS, AdminDep
+from .admin_shared import ADMIN_ERRORS, AdminDep, KbReload, KbSummary, Stats, TryResult
 from .chat import IMAGE_PART, IMAGE_TYPES, read_upload
 
-router = APIRouter()
+router = APIRouter(prefix="/admin", tags=["admin"])
 
 BUCKETS = {"minute": 60, "hour": 3600}
 MAX_BUCKETS = 24 * 60  # a day of minutes, a couple of months of hours: enough points for a chart
 
 
-@router.get("/stats", responses=error_responses(ADMIN_ERRORS))
+@router.get("/stats", response_model=Stats, responses=error_responses(ADMIN_ERRORS))
 async def stats(
     state: State,
     _: AdminDep,
@@ -65,13 +65,13 @@ def kb_summary(knowledge: KnowledgeStore) -> dict[str, Any]:
     }
 
 
-@router.get("/kb", responses=error_responses(ADMIN_ERRORS))
+@router.get("/kb", response_model=KbSummary, responses=error_responses(ADMIN_ERRORS))
 async def knowledge_base(state: State, _: AdminDep) -> dict[str, Any]:
     """The knowledge base this process answers from: articles and passages, when it loaded, problems found."""
     return await asyncio.to_thread(kb_summary, state.assistant.knowledge)
 
 
-@router.post("/kb/reload", responses=error_responses(ADMIN_ERRORS))
+@router.post("/kb/reload", response_model=KbReload, responses=error_responses(ADMIN_ERRORS))
 async def reload_knowledge_base(state: State, _: AdminDep) -> dict[str, Any]:
     """Load the knowledge-base folder now. A folder that fails to load leaves the previous KB serving; the answer
     says so in `last_error`. Other replicas pick the edit up by themselves within a second (hot reload)."""
@@ -143,6 +143,7 @@ def try_pipeline(assistant: Assistant, question: str, data: bytes | None) -> dic
 
 @router.post(
     "/try",
+    response_model=TryResult,
     responses=error_responses(
         {
             **ADMIN_ERRORS,

@@ -42,24 +42,22 @@ class ChatResponse(BaseModel):
     check: str | None = None  # a model answer's check verdict: pass, regenerated, failed, error, circuit_open
 
 
-def response_body(result: ChatResult) -> dict[str, Any]:
+# The answer's own fields that the response carries under the same names.
+_ANSWER_FIELDS = ("intent", "escalate", "team", "passages", "fields", "engine", "check")
+
+
+def response_body(result: ChatResult) -> ChatResponse:
     answer = result.answer
-    return {
-        "session_id": result.session_id,
-        "message_id": result.message_id,
-        "answer": answer["text"],
-        "intent": answer["intent"],
-        "escalate": answer["escalate"],
-        "team": answer["team"],
-        "evidence": answer["evidence"],
-        "passages": answer["passages"],
-        "fields": answer["fields"],
-        "tier": result.tier,
-        "cached": result.cached,
-        "latency_ms": result.latency_ms,
-        "engine": answer.get("engine"),
-        "check": answer.get("check"),
-    }
+    return ChatResponse(
+        session_id=result.session_id,
+        message_id=result.message_id,
+        answer=answer.text,
+        evidence=[Evidence.model_validate(item) for item in answer.evidence],
+        tier=result.tier,
+        cached=result.cached,
+        latency_ms=result.latency_ms,
+        **{name: getattr(answer, name) for name in _ANSWER_FIELDS},
+    )
 
 
 async def read_upload(upload: UploadFile | None, max_bytes: int) -> bytes | None:
@@ -171,23 +169,21 @@ async def chat(
         live = LiveAnswer()
         finished = await live.start(turn(on_text=live.emit))
         if finished is None:  # a model is writing: pass its checked text through as it comes
-            return StreamingResponse(_live_events(live, request, text), media_type="text/event-stream")
+            return StreamingResponse(_live_events(live, request), media_type="text/event-stream")
         result = finished
     else:
         result = await turn()
-    request.state.log_fields = result.log_fields(text)
+    request.state.log_fields = result.log_fields()
     body = response_body(result)
     headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
     if result.tier == "hold" and strict.lower() in ("1", "true", "yes"):
-        return JSONResponse(
-            {"error": {"code": "overloaded", "message": body["answer"]}}, status_code=503, headers=headers
-        )
+        return JSONResponse({"error": {"code": "overloaded", "message": body.answer}}, status_code=503, headers=headers)
     if "text/event-stream" in request.headers.get("accept", ""):  # answered whole (cache, offline engine): in pieces
         return StreamingResponse(_events(body), media_type="text/event-stream", headers=headers)
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(body.model_dump(mode="json"), headers=headers)
 
 
-async def _live_events(live: LiveAnswer, request: Request, text: str) -> AsyncIterator[str]:
+async def _live_events(live: LiveAnswer, request: Request) -> AsyncIterator[str]:
     async for piece, reset in live.pieces():
         yield "event: reset\ndata: {}\n\n" if reset else _sse("delta", {"text": piece})
     try:
@@ -195,16 +191,16 @@ async def _live_events(live: LiveAnswer, request: Request, text: str) -> AsyncIt
     except SnapDeskError as error:
         yield _sse("error", {"error": {"code": error.code, "message": error.message}})
         return
-    request.state.log_fields = result.log_fields(text)
-    yield _sse("done", response_body(result))
+    request.state.log_fields = result.log_fields()
+    yield _sse("done", response_body(result).model_dump(mode="json"))
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def _events(body: dict[str, Any]) -> Iterator[str]:
-    text = body["answer"]
+def _events(body: ChatResponse) -> Iterator[str]:
+    text = body.answer
     for start in range(0, len(text), 24):
         yield _sse("delta", {"text": text[start : start + 24]})
-    yield _sse("done", body)
+    yield _sse("done", body.model_dump(mode="json"))

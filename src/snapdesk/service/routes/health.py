@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -14,7 +15,11 @@ from ..deps import State
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class Liveness(BaseModel):
+    status: Literal["ok"] = Field(description="Always ok: the process answers HTTP.")
+
+
+@router.get("/healthz", response_model=Liveness)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 

@@ -7,34 +7,27 @@ from hosts on an allowlist: the server must not be made to request arbitrary add
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...assistant import HistoryTurn
-from ...errors import ImageTooLargeError, NotAnImageError, SnapDeskError
+from ...errors import SnapDeskError
 from ..chat import ChatResult
 from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
+from ..image_urls import read_image_url
+from ..state import AppState
 from ..streaming import LiveAnswer
 
 router = APIRouter(tags=["openai"])
 MODEL = "snapdesk"
-
-
-class RemoteImageRefusedError(SnapDeskError):
-    code = "remote_image_refused"
-    http_status = 400
 
 
 class BadMessagesError(SnapDeskError):
@@ -134,9 +127,21 @@ CHUNK_EVENT = {
 }
 
 
+class Model(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "snapdesk"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
 @router.get("/v1/models")
-async def models() -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "snapdesk"}]}
+async def models() -> ModelList:
+    return ModelList(data=[Model(id=MODEL)])
 
 
 @router.post(
@@ -165,41 +170,40 @@ async def completions(request: Request, body: CompletionRequest, state: State, c
     )
     if not turns or turns[-1][0] != "user":
         raise BadMessagesError("the last message must be the user's question")
-    question = turns[-1][1]
-    # The question's own image, else the conversation's last one (a follow-up).
-    image = next((imgs[-1] for _, _, imgs in reversed(turns) if imgs), None)
-    history = [HistoryTurn(role, text) for role, text, _ in turns[:-1]]
+    _, question, images = turns[-1]
+    # The messages before, with their images: the chat service takes the last of those for a follow-up.
+    history = [HistoryTurn(role, text, imgs[-1] if imgs else None) for role, text, imgs in turns[:-1]]
+    image = images[-1] if images else None
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     turn = partial(state.chat.chat, owner=caller.owner, text=question, image=image, history=history)
     if body.stream:
         live = LiveAnswer()
         finished = await live.start(turn(on_text=live.emit))
         if finished is None:  # a model is writing: pass its checked text through as it comes
-            stream = _live_chunks(live, completion_id, body.model, request, question)
+            stream = _live_chunks(live, completion_id, body.model, request)
             return StreamingResponse(stream, media_type="text/event-stream")
         result = finished
     else:
         result = await turn()
-    request.state.log_fields = result.log_fields(question)
+    request.state.log_fields = result.log_fields()
     answer = result.answer
     extra = _extra(result)
     if body.stream:
-        return StreamingResponse(
-            _chunks(completion_id, body.model, answer["text"], extra), media_type="text/event-stream"
-        )
-    return JSONResponse(
-        {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.model,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": answer["text"]}, "finish_reason": "stop"}
-            ],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            "snapdesk": extra,
-        }
+        return StreamingResponse(_chunks(completion_id, body.model, answer.text, extra), media_type="text/event-stream")
+    completion = ChatCompletion(
+        id=completion_id,
+        object="chat.completion",
+        created=int(time.time()),
+        model=body.model,
+        choices=[
+            CompletionChoice(
+                index=0, message=CompletionMessage(role="assistant", content=answer.text), finish_reason="stop"
+            )
+        ],
+        usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        snapdesk=extra,
     )
+    return JSONResponse(completion.model_dump(mode="json"))
 
 
 def _extra(result: ChatResult) -> dict[str, Any]:
@@ -207,14 +211,14 @@ def _extra(result: ChatResult) -> dict[str, Any]:
     answer = result.answer
     return {
         "session_id": result.session_id,
-        "intent": answer["intent"],
-        "escalate": answer["escalate"],
-        "team": answer["team"],
+        "intent": answer.intent,
+        "escalate": answer.escalate,
+        "team": answer.team,
         "tier": result.tier,
         "cached": result.cached,
-        "evidence": answer["evidence"],
-        "engine": answer.get("engine"),
-        "check": answer.get("check"),
+        "evidence": answer.evidence,
+        "engine": answer.engine,
+        "check": answer.check,
     }
 
 
@@ -238,9 +242,7 @@ def _chunks(completion_id: str, model: str, text: str, extra: dict[str, Any]) ->
     yield "data: [DONE]\n\n"
 
 
-async def _live_chunks(
-    live: LiveAnswer, completion_id: str, model: str, request: Request, question: str
-) -> AsyncIterator[str]:
+async def _live_chunks(live: LiveAnswer, completion_id: str, model: str, request: Request) -> AsyncIterator[str]:
     yield _chunk(completion_id, model, {"role": "assistant"})
     sent = ""  # what a plain OpenAI client has concatenated since the last withdrawal
     async for text, reset in live.pieces():
@@ -258,8 +260,8 @@ async def _live_chunks(
     except SnapDeskError as error:
         yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}}, ensure_ascii=False)}\n\n"
         return
-    request.state.log_fields = result.log_fields(question)
-    final = result.answer["text"]
+    request.state.log_fields = result.log_fields()
+    final = result.answer.text
     if final != sent:
         # The answer shown in the end (a replacement after a withdrawal, a holding reply): what was sent is
         # already checked text, so the rest follows it as a new paragraph rather than being lost.
@@ -269,49 +271,15 @@ async def _live_chunks(
     yield "data: [DONE]\n\n"
 
 
-def _parse(message: ChatMessage, state: Any) -> tuple[str, str, list[bytes]]:
+def _parse(message: ChatMessage, state: AppState) -> tuple[str, str, list[bytes]]:
     if message.content is None or isinstance(message.content, str):
         return message.role, message.content or "", []
     texts, images = [], []
+    limit, hosts = state.settings.max_image_bytes, state.settings.remote_image_hosts
     for part in message.content:
         if isinstance(part, TextPart):
             texts.append(part.text)
         else:
             url = part.image_url.url if isinstance(part.image_url, ImageUrl) else part.image_url
-            images.append(_image(url, state))
+            images.append(read_image_url(url, limit=limit, allowed_hosts=hosts))
     return message.role, "\n".join(texts), images
-
-
-def _image(url: str, state: Any) -> bytes:
-    limit = state.settings.max_image_bytes
-    if url.startswith("data:"):
-        header, _, payload = url.partition(",")
-        if ";base64" not in header:
-            raise NotAnImageError("image data URLs must be base64-encoded")
-        if len(payload) * 3 // 4 > limit:
-            raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
-        try:
-            return base64.b64decode(payload, validate=True)
-        except (binascii.Error, ValueError):
-            raise NotAnImageError("the image data URL is not valid base64") from None
-    try:
-        parsed = urlparse(url)
-        hostname = parsed.hostname
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise RemoteImageRefusedError("image_url is not a valid URL") from None
-    if parsed.scheme not in ("http", "https"):
-        raise RemoteImageRefusedError("image_url must be a data: URL or an http(s) URL")
-    if hostname not in state.settings.remote_image_hosts:
-        raise RemoteImageRefusedError(f"fetching images from {hostname!r} is not allowed on this server")
-    try:
-        with httpx.Client(timeout=5.0, follow_redirects=False) as client, client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise RemoteImageRefusedError(f"the image URL answered HTTP {response.status_code}")
-            data = b""
-            for piece in response.iter_bytes():
-                data += piece
-                if len(data) > limit:
-                    raise ImageTooLargeError(f"image is over the {limit / 1024 / 1024:.0f} MB limit")
-            return data
-    except (httpx.HTTPError, httpx.InvalidURL) as error:  # unreachable, timed out, a URL httpx refuses
-        raise RemoteImageRefusedError(f"the image URL could not be fetched: {type(error).__name__}") from None

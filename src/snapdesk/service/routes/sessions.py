@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from ..chat import SessionNotFoundError
 from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
 from ..screenshots import Digest, ScreenshotNotFoundError, screenshot_response, screenshot_responses
+from .chat import Evidence
 
 router = APIRouter(tags=["sessions"])
 
@@ -20,8 +22,36 @@ class MessageNotFoundError(SessionNotFoundError):
     code = "message_not_found"
 
 
+class SessionMessage(BaseModel):
+    """A customer's question or an answer, as stored (the answer's metadata is empty on questions)."""
+
+    id: str
+    role: Literal["user", "assistant"]
+    text: str
+    image_digest: str | None
+    intent: str | None
+    escalate: bool
+    team: str | None
+    tier: str | None = Field(description="What answered: a rung (full, fast, text, a model's) or the cache.")
+    cached: bool
+    latency_ms: float | None
+    evidence: list[Evidence] | None = Field(description="OCR lines the answer rests on; null on questions.")
+    fields: dict[str, Any] | None = Field(description="Fields read off the screenshot, personal data masked.")
+    status: Literal["ok", "failed", "pending"]
+    error_code: str | None
+    created_at: datetime
+
+
+class Session(BaseModel):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[SessionMessage]
+
+
 @router.get(
     "/sessions/{session_id}",
+    response_model=Session,
     responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such session for this key"}),
 )
 async def get_session(session_id: Text, state: State, caller: CallerDep) -> dict[str, Any]:
@@ -57,9 +87,14 @@ class FeedbackIn(BaseModel):
     comment: Text | None = Field(default=None, max_length=2000)
 
 
+class FeedbackCreated(BaseModel):
+    feedback_id: str
+
+
 @router.post(
     "/feedback",
     status_code=201,
+    response_model=FeedbackCreated,
     responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such message for this key"}),
 )
 async def feedback(body: FeedbackIn, state: State, caller: CallerDep) -> dict[str, str]:
