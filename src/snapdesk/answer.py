@@ -54,15 +54,32 @@ class Answer:
         return dict(self.__dict__)
 
     @classmethod
-    def saying(cls, text: str, *, language: str, kb_version: str) -> Answer:
+    def saying(cls, text: str, *, language: str) -> Answer:
         """An answer that only says `text` (the service's holding reply): nothing read, found or handed over."""
-        return cls(text, "other", False, None, language, [], [], {}, None, None, None, kb_version)
+        return cls(
+            text=text,
+            intent="other",
+            escalate=False,
+            team=None,
+            language=language,
+            evidence=[],
+            passages=[],
+            fields={},
+            screen=None,
+            image_digest=None,
+            engine=None,
+            kb_version="",
+        )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Answer:
-        """An answer as `to_dict` wrote it (the answer cache); keys it no longer has are left out."""
+    def from_dict(cls, data: dict[str, Any]) -> Answer | None:
+        """An answer as `to_dict` wrote it (the answer cache), or None when another version of this class wrote
+        it (a field missing): the cache then misses instead of failing."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        try:
+            return cls(**{key: value for key, value in data.items() if key in known})
+        except TypeError:
+            return None
 
 
 def passages_used(hits: Sequence[Any]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,8 @@ from .perception.fields import Fields, extract_fields
 from .perception.ocr import warm_up_screenshot
 from .safety import mask_pii
 from .store.cache import Cache, MemoryCache, cache_key
+
+__all__ = ["Answer", "Assistant", "HistoryTurn"]  # Answer and HistoryTurn: the library API
 
 
 class Assistant:
@@ -129,7 +132,7 @@ class Assistant:
         `effort` is the model rung the service's ladder chose; `deadline` (time.monotonic()) bounds model calls."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        question = self.check_question(text)  # a Question, checked where it entered, passes as it is
+        question = self.check_question(text)  # a CheckedQuestion (checked where it entered) passes as it is
         image = image if image is not None else last_image(history)  # a follow-up: the conversation's last image
         prepared, perception, fields = self._read(image, image_digest, timings)
         mark = time.perf_counter()
@@ -228,7 +231,9 @@ class Assistant:
         warm_up_ocr(self.ocr)  # the reading below may come from a shared cache: the models load here for sure
         # effort "offline": a model engine's guard answers without calling the model (whose server may be warming
         # up too, and whose failures would count against its circuit breaker).
-        self.generate(text="Why did my payment fail? 为什么付款失败？", image=warm_up_screenshot(), effort="offline")
+        png = io.BytesIO()
+        warm_up_screenshot().save(png, format="PNG")  # as an upload comes: decoded by intake too
+        self.generate(text="Why did my payment fail? 为什么付款失败？", image=png.getvalue(), effort="offline")
 
     def prepare(self, image: ImageSource | PreparedImage) -> PreparedImage:
         """Intake and moderation alone: the service stores a screenshot only after both accept it."""
@@ -286,9 +291,6 @@ class Assistant:
         fields = extract_fields(perception)
         timings["fields_ms"] = _ms(mark)
         return perception, fields
-
-
-__all__ = ["Answer", "Assistant", "HistoryTurn"]
 
 
 def _ms(mark: float) -> float:

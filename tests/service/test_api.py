@@ -99,6 +99,27 @@ def test_bad_images_get_clear_errors_and_the_message_is_kept(
         assert session.scalar(query) == 1
 
 
+def test_a_failure_after_the_question_is_recorded_marks_it_failed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database gone between recording the question and reading the session's history: the refusal is a
+    retryable 503, and the question is marked failed with why, never left pending."""
+    from snapdesk.errors import DatabaseUnavailableError
+
+    store = client.app.state.snapdesk.store
+    session_id = ask(client, "退款多久到账")["session_id"]
+
+    def gone(**_: object) -> None:
+        raise DatabaseUnavailableError("the database cannot be reached")
+
+    monkeypatch.setattr(store, "history", gone)
+    response = client.post("/chat", data={"text": "那还要多久", "session_id": session_id})
+    assert response.status_code == 503 and response.headers["retry-after"]
+    monkeypatch.undo()
+    messages = client.get(f"/sessions/{session_id}").json()["messages"]
+    assert [m["status"] for m in messages] == ["ok", "ok", "failed"]
+
+
 def test_over_the_byte_limit_is_413(make_client: Callable[..., TestClient], order_png: bytes) -> None:
     client = make_client(max_image_bytes=1000)
     response = client.post("/chat", data={"text": "看看"}, files={"image": ("x.png", order_png, "image/png")})

@@ -148,3 +148,13 @@ def test_requests_arriving_together_do_not_all_join_a_queue_they_would_wait_in_p
     # Expected as each is queued (the first started or not yet): 0.3, 0.45-0.6, 0.75-0.9, then 1.05-1.2 s for the
     # fourth: over the budget, held at once instead of waiting.
     assert outcomes.count("answered") == 3 and outcomes.count("held") == 1, outcomes
+
+
+def test_with_a_model_engine_an_upload_the_image_ladder_sends_to_text_stays_there() -> None:
+    """The model rungs take a request while a thread is free, but an upload under a queue of readings is answered
+    from the text rung (kept unread), as without a model: reading it would take the CPU the queued OCR needs."""
+    ladder = Ladder(workers=1, queue_size=16, model_slots=8)
+    assert ladder.choose(has_image=True, model=True) == "best"
+    ladder.waiting = ladder.readings_waiting = 8  # half the queue: the image ladder's text rung
+    assert ladder.choose(has_image=False, model=True) == "greedy"  # a question alone still gets the model
+    assert ladder.choose(has_image=True, model=True) == "text"

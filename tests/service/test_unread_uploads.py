@@ -196,3 +196,17 @@ def test_a_screenshot_read_after_being_kept_unread_is_stored_by_its_pixels_too(
     messages = client.get(f"/sessions/{second['session_id']}").json()["messages"]
     assert messages[0]["image_digest"] == by_pixels and reads.calls == 0
     assert client.get(f"/sessions/{second['session_id']}/images/{by_pixels}").content == order_png
+
+
+def test_an_answer_to_a_follow_up_that_read_an_unread_upload_is_cached_by_its_pixels(
+    client: TestClient, order_png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sessions with the same turns on the same screenshot, kept unread in both: the follow-up that reads it in
+    the first is found by the same follow-up in the second, which looks the screenshot up by its pixels."""
+    back_to_normal = _text_rung(monkeypatch, client)
+    sessions = [ask(client, "为什么还没发货", order_png)["session_id"] for _ in range(2)]
+    back_to_normal()
+    first = ask(client, "那怎么办", session_id=sessions[0])
+    assert first["tier"] == "full"
+    second = ask(client, "那怎么办", session_id=sessions[1])
+    assert second["tier"] == "cache" and second["answer"] == first["answer"]

@@ -116,43 +116,29 @@ class ChatService:
         started = time.perf_counter()
         question = self.assistant.check_question(text)
         conversation_id = await self._conversation(owner, session_id)  # None: a new conversation
+        # Shed before any work when the queue is full: the holding reply costs one database write, not an image
+        # decode and a stored file that would take CPU from the requests being answered.
+        if self.ladder.full:
+            return await self._hold_at_once(owner, conversation_id, question, started)
         shot = await self.screenshots.find(upload=image, history=history, conversation_id=conversation_id)
         rung = self.ladder.choose(has_image=shot.present, model=isinstance(self.assistant.engine, GuardedEngine))
-        masked = mask_pii(question)
         if rung == "hold":
-            # Shed before decoding: with the queue full, the holding reply costs one database write, not an
-            # image decode and a stored file that would take CPU from the requests being answered.
-            conversation_id, _ = await asyncio.to_thread(
-                self.store.begin_turn, owner=owner, conversation_id=conversation_id, text=masked, status="ok"
-            )
-            return self._holding(conversation_id, question, started)
-        try:
-            shot = await self.screenshots.admit(shot, rung)
-        except SnapDeskError as error:  # nothing is lost: the refused message is recorded with why
-            await asyncio.to_thread(
-                self.store.begin_turn,
-                owner=owner,
-                conversation_id=conversation_id,
-                text=masked,
-                status="failed",
-                error_code=error.code,
-            )
-            self.metrics.refusals.labels(error.code).inc()
-            raise
+            return await self._hold_at_once(owner, conversation_id, question, started)
+        shot = await self._admit(owner, conversation_id, question, shot, rung)
         new_conversation = conversation_id is None
         conversation_id, question_id = await asyncio.to_thread(
             self.store.begin_turn,
             owner=owner,
             conversation_id=conversation_id,
-            text=masked,
+            text=mask_pii(question),
             image_digest=shot.uploaded_digest,
         )
-        if history is None and not new_conversation:
-            stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
-            history = [HistoryTurn(t["role"], t["text"]) for t in stored[:-1]]  # the last is this turn
-        said = [HistoryTurn(t.role, t.text) for t in history or ()]
-        turn = _Turn(conversation_id, question_id, question, started, said, on_text)
         try:
+            if history is None and not new_conversation:
+                stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
+                history = [HistoryTurn(t["role"], t["text"]) for t in stored[:-1]]  # the last is this turn
+            said = [HistoryTurn(t.role, t.text) for t in history or ()]  # the screenshot is the turn's own
+            turn = _Turn(conversation_id, question_id, question, started, said, on_text)
             return await self._answer(turn, shot, rung)
         except SnapDeskError as error:
             await self._failed(question_id, error.code)
@@ -160,6 +146,30 @@ class ChatService:
         except Exception:
             await self._failed(question_id, "internal_error")
             raise
+
+    async def _admit(
+        self, owner: str, conversation_id: str | None, question: str, shot: Screenshot, rung: str
+    ) -> Screenshot:
+        """The upload checked and stored; a refused one is recorded as a failed message with why (nothing lost)."""
+        try:
+            return await self.screenshots.admit(shot, rung)
+        except SnapDeskError as error:
+            await asyncio.to_thread(
+                self.store.begin_turn,
+                owner=owner,
+                conversation_id=conversation_id,
+                text=mask_pii(question),
+                status="failed",
+                error_code=error.code,
+            )
+            self.metrics.refusals.labels(error.code).inc()
+            raise
+
+    async def _hold_at_once(self, owner: str, conversation_id: str | None, question: str, started: float) -> ChatResult:
+        conversation_id, _ = await asyncio.to_thread(
+            self.store.begin_turn, owner=owner, conversation_id=conversation_id, text=mask_pii(question), status="ok"
+        )
+        return self._holding(conversation_id, question, started)
 
     async def _failed(self, message_id: str, code: str) -> None:
         await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="failed", error_code=code)
@@ -175,26 +185,32 @@ class ChatService:
         # An unread upload's answer depends on the screenshot nobody read: never one cached for the text alone.
         key = None if shot.unread else self._answer_key(turn, shot.digest)
         cached = self.cache.get(key) if key else None
-        self.metrics.cache.labels("answer", "hit" if cached else "miss").inc()
-        if cached is not None:
-            return await self._finish(turn, Answer.from_dict(json.loads(cached)), "cache", True)
+        # None as well when another version of the Answer wrote it (a rolling deploy): then a miss, not a failure.
+        hit = Answer.from_dict(json.loads(cached)) if cached is not None else None
+        self.metrics.cache.labels("answer", "hit" if hit else "miss").inc()
+        if hit is not None:
+            return await self._finish(turn, hit, "cache", True)
         if rung != "text":
-            shot = await self.screenshots.read(shot)
+            read = await self.screenshots.read(shot)
+            if read.digest != shot.digest:  # read only now (kept unread before, or refused): its own key
+                key = self._answer_key(turn, read.digest)
+            shot = read
         self.metrics.queue_depth.set(self.ladder.depth)
         # Reading no pixels (the text rung, a question alone, a cached reading) costs what the text rung costs.
         kind = rung if rung in MODEL_RUNGS or (rung != "text" and shot.prepared is not None) else "text"
+        deadline = time.monotonic() + self.ladder.deadline
         try:
             try:
-                answer = await self.ladder.run(self._work(turn, shot, rung), kind)
+                answer = await self.ladder.run(self._work(turn, shot, rung, deadline), kind)
             except Refused:
                 if kind not in READINGS:
                     raise
                 # The reading would wait past the budget once queued: the next cheaper rung at once.
                 rung = kind = "text"
-                answer = await self.ladder.run(self._work(turn, shot, "text"), "text")
+                answer = await self.ladder.run(self._work(turn, shot, "text", deadline), "text")
         except Overloaded:
             return await self._held(turn)
-        self._observe(answer)
+        self.metrics.observe_answer(timings=answer.timings, engine=answer.engine, check=answer.check)
         if answer.rung in MODEL_RUNGS:
             rung = answer.rung
         elif rung in MODEL_RUNGS:
@@ -205,12 +221,11 @@ class ChatService:
             self.cache.set(key, value, ttl=self.cache_ttl)
         return await self._finish(turn, answer, rung, False)
 
-    def _work(self, turn: _Turn, shot: Screenshot, rung: str) -> Callable[[], Answer]:
+    def _work(self, turn: _Turn, shot: Screenshot, rung: str, deadline: float) -> Callable[[], Answer]:
         """The blocking work of answering on `rung`. Below the model's rungs the model is not called: its guard
         answers with the offline engine."""
         assistant = self.fast_assistant if rung == "fast" else self.assistant
         reads = rung != "text"
-        deadline = time.monotonic() + self.ladder.deadline
         return lambda: assistant.generate(
             text=turn.question,
             image=shot.prepared if reads else None,
@@ -220,13 +235,6 @@ class ChatService:
             deadline=deadline,
             on_text=turn.on_text,
         )
-
-    def _observe(self, answer: Answer) -> None:
-        for stage, value in answer.timings.items():
-            if stage.endswith("_ms"):
-                self.metrics.stage_seconds.labels(stage[:-3]).observe(value / 1000)
-        if answer.check is not None:
-            self.metrics.checks.labels(answer.engine, answer.check).inc()
 
     def _answer_key(self, turn: _Turn, digest: str | None) -> str:
         return cache_key(
@@ -284,7 +292,7 @@ class ChatService:
         language = detect_language(question)
         self.metrics.tiers.labels("hold").inc()
         text = HOLDING_REPLY.get(language, HOLDING_REPLY["en"])
-        answer = Answer.saying(text, language=language, kb_version=self.assistant.knowledge.version)
+        answer = Answer.saying(text, language=language)
         latency = round((time.perf_counter() - started) * 1000, 2)
         retry_after = self.ladder.retry_after()
         return ChatResult(conversation_id, None, question, answer, "hold", False, latency, retry_after=retry_after)

@@ -88,18 +88,27 @@ class Ladder:
     def depth(self) -> int:
         return self.waiting + self.running
 
+    @property
+    def full(self) -> bool:
+        """The queue is full: a request arriving now gets the holding reply whatever it asks."""
+        return self.waiting >= self.queue_size
+
     def choose(self, *, has_image: bool, model: bool = False) -> str:
         """The rung for a request arriving now (`model`: the engine has the best/greedy rungs)."""
         with self._lock:
             waiting, running = self.waiting, self.running
         if waiting >= self.queue_size:
             return self._step_down("hold")
+        rung = self._image_rung(waiting) if has_image else "full"  # text-only work is cheap at every level
         busy, capacity = running + waiting, self.workers + self.model_slots
-        if model and busy < capacity:  # a thread is free (a task just submitted may not have started yet)
+        # A model rung while a thread is free (a task just submitted may not have started yet); an upload the
+        # image ladder sends to `text` stays there, since reading it would take the CPU the queued OCR needs.
+        if model and rung in ("full", "fast") and busy < capacity:
             # Beam search costs the model server several times greedy: only while it has room to spare.
             return "best" if busy < max(1, capacity // 2) else "greedy"
-        if not has_image:
-            return "full"  # text-only work is cheap at every level
+        return rung
+
+    def _image_rung(self, waiting: int) -> str:
         if waiting >= max(2, self.queue_size // 2):
             return self._within_budget(self._step_down("text"))
         if waiting >= self.workers:

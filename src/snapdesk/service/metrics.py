@@ -43,3 +43,11 @@ class Metrics:
             ["dependency"],
             registry=self.registry,
         )
+
+    def observe_answer(self, *, timings: dict[str, float], engine: str | None, check: str | None) -> None:
+        """An answer's stage timings, and its model check's verdict when a model answered."""
+        for stage, value in timings.items():
+            if stage.endswith("_ms"):
+                self.stage_seconds.labels(stage[:-3]).observe(value / 1000)
+        if check is not None:
+            self.checks.labels(engine, check).inc()

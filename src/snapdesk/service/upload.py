@@ -46,7 +46,8 @@ class Screenshot:
 
     @property
     def uploaded_digest(self) -> str | None:
-        """The digest the turn's message records: an image that came with this request, not an earlier one."""
+        """The digest the turn's message records: of an image sent in this request (its upload, or a /v1 message's
+        image), not of one the session stored earlier."""
         return self.digest if self.data is not None else None
 
 
@@ -64,7 +65,8 @@ class Screenshots:
         self, *, upload: bytes | None, history: list[HistoryTurn] | None, conversation_id: str | None
     ) -> Screenshot:
         """The screenshot a turn is about: its upload, else the last image among the messages a client sent
-        (/v1), else the last one stored in the session (a follow-up)."""
+        (/v1, whose images are bytes; the service never puts other kinds in a history), else the last one stored
+        in the session (a follow-up)."""
         earlier = last_image(history or ())
         data = upload if upload is not None else (earlier if isinstance(earlier, bytes) else None)
         if data is not None:
