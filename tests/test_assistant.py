@@ -12,6 +12,7 @@ import random
 import re
 import struct
 import zlib
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -533,3 +534,24 @@ def test_default_moderation_lets_an_ordinary_screenshot_through(
     assert "moderation_ms" in moderated.timings
     assert moderated.text == plain.text
     assert moderated.intent == plain.intent == "payment_failure"
+
+
+def test_the_cheaper_rung_does_not_moderate_again_what_its_sibling_admitted(
+    assistant: Assistant, screens: ScreenBook
+) -> None:
+    """The service admits an upload through the main assistant and may read it on the `fast` rung's sibling:
+    moderation (NudeNet, ~100 ms) runs once per screenshot across both."""
+    seen: list[str] = []
+
+    class Counting:
+        name = "counting"
+
+        def check(self, image: PreparedImage) -> ModerationVerdict:
+            seen.append(image.digest)
+            return ModerationVerdict(allowed=True, moderator=self.name)
+
+    main = Assistant(knowledge=assistant.knowledge, engine=assistant.engine, moderators=[Counting()])
+    fast = main.with_ocr(replace(main.ocr, det_limit_side=736))
+    prepared = main.prepare(screens.png("payment_limit"))
+    answer = fast.generate(text="为什么付款失败？", image=prepared)
+    assert seen == [prepared.digest] and answer.screen is not None

@@ -104,7 +104,7 @@ class Assistant:
         return self._sibling(ocr=self.ocr, engine=engine)
 
     def _sibling(self, *, ocr: OcrSettings, engine: Engine) -> Assistant:
-        return Assistant(
+        sibling = Assistant(
             knowledge=self.knowledge,
             engine=engine,
             moderators=self.moderators,
@@ -115,6 +115,9 @@ class Assistant:
             perception_cache_size=0,
             cache_ttl=self.cache_ttl,
         )
+        # Same moderators, same verdicts: what this one admitted is not moderated again (93 ms p50 a `fast` reading).
+        sibling._moderated = self._moderated
+        return sibling
 
     def generate(
         self,

@@ -83,3 +83,10 @@ class DatabaseUnavailableError(SnapDeskError):
     code = "database_unavailable"
     http_status = 503
     retry_after = 2  # a pre-pinged pool reconnects as soon as the database answers again
+
+
+class SessionNotFoundError(SnapDeskError):
+    """No such session for this caller: a missing one and someone else's look alike."""
+
+    code = "session_not_found"
+    http_status = 404

@@ -106,7 +106,7 @@ def test_no_rung_within_the_budget_is_the_holding_reply_at_once(clock: list[floa
     ladder = Ladder(workers=1, queue_size=16, wait_budget=2.0)
     for rung, seconds in {"full": 1.0, "fast": 0.8, "text": 0.05}.items():
         ladder.running += 1  # _finished counts a task out of `running`
-        ladder._finished(rung, 0.0, seconds)
+        ladder._finished(rung, 0, seconds)
     ladder.waiting = ladder.readings_waiting = 1
     ladder._queued = 2.5  # a reading queued ahead, 2.5 s of work in all
     assert ladder.choose(has_image=True) == "hold"
@@ -114,7 +114,7 @@ def test_no_rung_within_the_budget_is_the_holding_reply_at_once(clock: list[floa
     assert ladder.choose(has_image=True) == "text"  # fast would be answered in 2.3 s, text in 1.55
     # No reading waiting (a slow one running, cheap answers queued): the next reading is admitted whatever the
     # wait, so readings never starve.
-    ladder.readings_waiting, ladder._started = 0, 5.0
+    ladder.readings_waiting, ladder._running = 0, {1: (clock[0], 5.0)}  # 5 s of it left
     assert ladder.choose(has_image=True) == "fast"  # fast, not full: the ladder is still settling
 
 
@@ -158,3 +158,19 @@ def test_with_a_model_engine_an_upload_the_image_ladder_sends_to_text_stays_ther
     ladder.waiting = ladder.readings_waiting = 8  # half the queue: the image ladder's text rung
     assert ladder.choose(has_image=False, model=True) == "greedy"  # a question alone still gets the model
     assert ladder.choose(has_image=True, model=True) == "text"
+
+
+def test_the_expected_wait_counts_what_is_left_of_running_work_and_the_spread_of_service_times(
+    clock: list[float],
+) -> None:
+    ladder = Ladder(workers=1, queue_size=16, wait_budget=2.0)
+    for seconds in (1.0, 3.0):  # readings vary: the estimate is their mean plus their spread
+        ladder.running += 1
+        ladder._finished("fast", 0, seconds)
+    assert ladder.estimate("fast") == pytest.approx(1.6 + 2 * 0.6)
+    ladder._running = {1: (clock[0], 2.0)}  # one reading started just now, expected to take 2 s
+    assert ladder.expected_wait("text") == pytest.approx(2.0)
+    clock[0] += 0.5
+    assert ladder.expected_wait("text") == pytest.approx(1.5)
+    clock[0] += 10.0  # running well past its estimate: a tenth of it still counts
+    assert ladder.expected_wait("text") == pytest.approx(0.2)

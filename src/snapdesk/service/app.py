@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         if not hasattr(app.state, "snapdesk"):
             app.state.snapdesk = build_state(settings)
         state = app.state.snapdesk
+        # The threads that wait on the database, the disk and intake (asyncio's default is cores + 4, here 6): with
+        # more requests in flight than that, a holding reply's one database write queued behind others' decoding.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="io"))
         await asyncio.to_thread(state.warm_up)  # the first customer's answer takes no longer than the next
         tasks = [asyncio.create_task(purge_periodically(state.store, retention_days=settings.image_retention_days))]
         if state.delivery is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from ..answer import Answer, HistoryTurn
 from ..assistant import Assistant
 from ..engines.guard import GuardedEngine
-from ..errors import SnapDeskError
+from ..errors import SessionNotFoundError, SnapDeskError
 from ..intake import CheckedQuestion
 from ..knowledge.text import detect_language
 from ..safety import mask_pii
@@ -28,11 +28,6 @@ from .metrics import Metrics
 from .upload import Screenshot, Screenshots
 
 MODEL_RUNGS = ("best", "greedy")
-
-
-class SessionNotFoundError(SnapDeskError):
-    code = "session_not_found"
-    http_status = 404
 
 
 @dataclass
@@ -198,7 +193,8 @@ class ChatService:
         self.metrics.queue_depth.set(self.ladder.depth)
         # Reading no pixels (the text rung, a question alone, a cached reading) costs what the text rung costs.
         kind = rung if rung in MODEL_RUNGS or (rung != "text" and shot.prepared is not None) else "text"
-        deadline = time.monotonic() + self.ladder.deadline
+        submitted = time.monotonic()
+        deadline = submitted + self.ladder.deadline
         try:
             try:
                 answer = await self.ladder.run(self._work(turn, shot, rung, deadline), kind)
@@ -210,6 +206,8 @@ class ChatService:
                 answer = await self.ladder.run(self._work(turn, shot, "text", deadline), "text")
         except Overloaded:
             return await self._held(turn)
+        waited = (time.monotonic() - submitted) * 1000 - answer.timings["total_ms"]
+        answer.timings["queue_ms"] = round(waited, 2)  # in the ladder's queue: what admission estimated
         self.metrics.observe_answer(timings=answer.timings, engine=answer.engine, check=answer.check)
         if answer.rung in MODEL_RUNGS:
             rung = answer.rung

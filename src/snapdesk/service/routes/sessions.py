@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ..chat import SessionNotFoundError
+from ...errors import SessionNotFoundError
 from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
 from ..screenshots import Digest, ScreenshotNotFoundError, screenshot_response, screenshot_responses
 from .chat import Evidence
