@@ -139,9 +139,12 @@ class Ladder:
 
     def _contended(self, rung: str) -> bool:
         """Whether the wait budget applies: to a reading when other readings wait ahead of it (else it is next and
-        stands, so OCR keeps flowing); to any other work always, so a cheap answer never waits out a long reading
-        that runs (measured: text answers queued behind readings waited 2.7 s p50, 6.1 s p95 at 16 clients)."""
-        return bool(self.readings_waiting) if rung in READINGS else True
+        stands, so OCR keeps flowing); to a text answer always, so it never waits out a long reading that runs
+        (measured: text answers queued behind readings waited 2.7 s p50, 6.1 s p95 at 16 clients); to a model's
+        rungs when anything waits (they run beside each other on the model's slots)."""
+        if rung in READINGS:
+            return bool(self.readings_waiting)
+        return rung == "text" or bool(self.waiting)
 
     def _expected(self, rung: str) -> float:  # with the lock held
         now = time.monotonic()
