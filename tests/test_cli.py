@@ -155,3 +155,23 @@ def test_serve_names_its_pages_and_opens_the_chat_page(tmp_path: Path, monkeypat
         "chat page http://127.0.0.1:8123/" in result.output and "console http://127.0.0.1:8123/admin" in result.output
     )
     assert opened == ["http://127.0.0.1:8123/"]
+
+
+def test_keys_create_an_agent_key_that_lists_with_its_role(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from snapdesk.store import Store
+    from snapdesk.store.db import sqlite_url
+
+    monkeypatch.setenv("SNAPDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SNAPDESK_DATABASE_URL", raising=False)
+    created = run("keys", "create", "--agent", "alice")
+    assert created.returncode == 0, created.stderr.decode()
+    key_id, secret = created.stdout.decode().split()
+    listed = run("keys", "list").stdout.decode()
+    assert key_id in listed and "agent" in listed
+    both = run("keys", "create", "--agent", "--admin", "bob")
+    assert both.returncode == 2 and "either --admin or --agent" in both.stderr.decode()
+    store = Store(sqlite_url(tmp_path / "data"), data_dir=tmp_path / "data")
+    try:
+        assert store.verify_api_key(secret=secret) == {"id": key_id, "name": "alice", "role": "agent"}
+    finally:
+        store.dispose()

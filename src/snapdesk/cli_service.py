@@ -67,10 +67,16 @@ def serve(
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who the key is for.")],
-    admin: Annotated[bool, typer.Option("--admin", help="May call admin endpoints.")] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="May call every endpoint, the console's included.")] = False,
+    agent: Annotated[
+        bool,
+        typer.Option("--agent", help="A person who works the operator inbox; manages neither keys nor the KB."),
+    ] = False,
 ) -> None:
     """Create a key; its secret is shown once."""
-    key_id, secret = open_store().create_api_key(name=name, admin=admin)
+    if admin and agent:
+        fail("a key is either --admin or --agent")
+    key_id, secret = open_store().create_api_key(name=name, role="admin" if admin else "agent" if agent else "client")
     out.print(f"{key_id}  {secret}", highlight=False)
 
 
@@ -78,10 +84,10 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     table = Table()
-    for column in ("id", "name", "prefix", "admin", "created", "revoked"):
+    for column in ("id", "name", "prefix", "role", "created", "revoked"):
         table.add_column(column)
     for key in open_store().list_api_keys():
-        table.add_row(*(str(key.get(c, "")) for c in ("id", "name", "prefix", "admin", "created_at", "revoked_at")))
+        table.add_row(*(str(key.get(c, "")) for c in ("id", "name", "prefix", "role", "created_at", "revoked_at")))
     out.print(table)
 
 

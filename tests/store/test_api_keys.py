@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from snapdesk.store import Store
@@ -32,14 +33,16 @@ def test_verify_list_and_revoke(store: Store) -> None:
     user_id, user_secret = store.create_api_key(name="shop-frontend")
     assert store.has_api_keys() is True
 
-    assert store.verify_api_key(secret=admin_secret) == {"id": admin_id, "name": "admin", "admin": True}
-    assert store.verify_api_key(secret=user_secret) == {"id": user_id, "name": "shop-frontend", "admin": False}
+    agent_id, agent_secret = store.create_api_key(name="alice", role="agent")
+    assert store.verify_api_key(secret=admin_secret) == {"id": admin_id, "name": "admin", "role": "admin"}
+    assert store.verify_api_key(secret=user_secret) == {"id": user_id, "name": "shop-frontend", "role": "client"}
+    assert store.verify_api_key(secret=agent_secret) == {"id": agent_id, "name": "alice", "role": "agent"}
     assert store.verify_api_key(secret="sdk_not-a-key") is None
     assert store.verify_api_key(secret="") is None
 
     listed = store.list_api_keys()
-    assert [k["id"] for k in listed] == [admin_id, user_id]
-    assert set(listed[0]) == {"id", "name", "prefix", "admin", "created_at", "revoked_at"}
+    assert [k["id"] for k in listed] == [admin_id, user_id, agent_id]
+    assert set(listed[0]) == {"id", "name", "prefix", "role", "created_at", "revoked_at"}
     assert listed[1]["prefix"] == user_secret[:8] and listed[1]["revoked_at"] is None
 
     assert store.revoke_api_key(key_id=user_id) is True
@@ -49,7 +52,15 @@ def test_verify_list_and_revoke(store: Store) -> None:
     assert store.list_api_keys()[1]["revoked_at"] is not None
 
     store.revoke_api_key(key_id=admin_id)
+    store.revoke_api_key(key_id=agent_id)
     assert store.has_api_keys() is False
+
+
+def test_a_key_has_one_known_role(store: Store) -> None:
+    with pytest.raises(ValueError, match="role"):
+        store.create_api_key(name="x", role="superuser")
+    with pytest.raises(ValueError, match="role"):
+        store.create_api_key(name="x", admin=True, role="agent")
 
 
 def test_secrets_are_unique(store: Store) -> None:

@@ -53,7 +53,7 @@ def test_an_answer_stored_at_0001_reads_back_after_0002(db_url: str, data_dir: P
     store = Store(db_url, data_dir=data_dir)
     try:
         store.upgrade()
-        assert current_revision(db_url) == head_revision() == "0002"
+        assert current_revision(db_url) == head_revision()
         assert {"timings", "fields", "passages"} <= _message_columns(db_url)
         old = store.admin_conversation(conversation_id="c1")
         assert old is not None
@@ -112,4 +112,4 @@ def test_0002_downgrades_to_0001_without_losing_messages(store: Store, db_url: s
         assert conn.execute(text("SELECT count(*) FROM handovers")).scalar() == 1
     engine.dispose()
     _migrate(db_url, "head")
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == head_revision()

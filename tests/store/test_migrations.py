@@ -28,7 +28,7 @@ def test_upgrade_creates_every_table_at_head(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)  # the module-level function, with a URL (PostgreSQL's carries a %-escaped search_path)
     assert _tables(db_url) == TABLES
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert current_revision(db_url) == head_revision()
 
 

@@ -39,7 +39,7 @@ def test_a_restart_sees_everything(make_store: Callable[[], Store]) -> None:
     second = make_store()  # upgrade() again on start: a no-op
     assert second.conversation(conversation_id=cid, owner="key1") == before
     assert [h["id"] for h in second.undelivered_handovers()] == [hid]
-    assert second.verify_api_key(secret=secret) == {"id": key_id, "name": "k", "admin": False}
+    assert second.verify_api_key(secret=secret) == {"id": key_id, "name": "k", "role": "client"}
     assert second.image_bytes(digest=digest) == image
     assert second.history(conversation_id=cid)[0]["status"] == "failed"
 

@@ -1,4 +1,5 @@
-"""One chat turn as the service runs it: session, storage, caches, the ladder, the hand-over.
+"""One chat turn as the service runs it: session, storage, caches, the ladder, the hand-over (and, while a person
+owns the conversation in the operator inbox, no answer: the message is recorded for that person, service/person.py).
 
 HTTP-free, so `/chat` and `/v1/chat/completions` share it and tests can drive it directly. A turn goes one way:
 the question checked, the screenshot found (service/upload.py), the ladder asked once for a rung, the upload
@@ -19,12 +20,12 @@ from ..assistant import Assistant
 from ..engines.guard import GuardedEngine
 from ..errors import SessionNotFoundError, SnapDeskError
 from ..intake import CheckedQuestion
-from ..knowledge.text import detect_language
 from ..safety import mask_pii
 from ..store.cache import Cache, cache_key, normalise_question
 from ..store.protocol import ConversationStore
-from .ladder import HOLDING_REPLY, READINGS, Ladder, Overloaded, Refused
+from .ladder import READINGS, Ladder, Overloaded, Refused
 from .metrics import Metrics
+from .person import handover_of, saying
 from .upload import Screenshot, Screenshots
 
 MODEL_RUNGS = ("best", "greedy")
@@ -111,6 +112,8 @@ class ChatService:
         started = time.perf_counter()
         question = self.assistant.check_question(text)
         conversation_id = await self._conversation(owner, session_id)  # None: a new conversation
+        if conversation_id and await asyncio.to_thread(self.store.held_by_person, conversation_id=conversation_id):
+            return await self._to_person(owner, conversation_id, question, image, started)
         # Shed before any work when the queue is full: the holding reply costs one database write, not an image
         # decode and a stored file that would take CPU from the requests being answered.
         if self.ladder.full:
@@ -159,6 +162,16 @@ class ChatService:
             )
             self.metrics.refusals.labels(error.code).inc()
             raise
+
+    async def _to_person(
+        self, owner: str, conversation_id: str, question: str, image: bytes | None, started: float
+    ) -> ChatResult:
+        """A person owns the conversation: the message is theirs to answer, its screenshot stored unread (checked,
+        not decoded: the console reads it when the person opens it); the assistant only says so."""
+        digest = (await self._admit(owner, conversation_id, question, Screenshot(data=image), "text")).uploaded_digest
+        turn = {"text": mask_pii(question), "image_digest": digest, "status": "ok"}  # nothing will answer it
+        await asyncio.to_thread(self.store.begin_turn, conversation_id=conversation_id, **turn)
+        return self._holding(conversation_id, question, started, tier="person")
 
     async def _hold_at_once(self, owner: str, conversation_id: str | None, question: str, started: float) -> ChatResult:
         conversation_id, _ = await asyncio.to_thread(
@@ -247,16 +260,7 @@ class ChatService:
 
     async def _finish(self, turn: _Turn, answer: Answer, tier: str, cached: bool) -> ChatResult:
         latency = round((time.perf_counter() - turn.started) * 1000, 2)
-        handover = None
-        if answer.escalate:
-            summary = {
-                "answer": answer.text,
-                "intent": answer.intent,
-                "fields": answer.fields,
-                "evidence": [e["text"] for e in answer.evidence[:12]],
-                "passages": [p["id"] for p in answer.passages],
-            }
-            handover = {"team": answer.team, "summary": summary}
+        handover = handover_of(answer)
         message_id = await asyncio.to_thread(
             self.store.finish_turn,
             conversation_id=turn.conversation_id,
@@ -286,11 +290,9 @@ class ChatService:
         await asyncio.to_thread(self.store.complete_message, message_id=turn.question_id, status="ok")
         return self._holding(turn.conversation_id, turn.question, turn.started)
 
-    def _holding(self, conversation_id: str, question: str, started: float) -> ChatResult:
-        language = detect_language(question)
-        self.metrics.tiers.labels("hold").inc()
-        text = HOLDING_REPLY.get(language, HOLDING_REPLY["en"])
-        answer = Answer.saying(text, language=language)
+    def _holding(self, conversation_id: str, question: str, started: float, tier: str = "hold") -> ChatResult:
+        """A reply that answers nothing: the holding reply (it says when to come back), or that a person has it."""
+        self.metrics.tiers.labels(tier).inc()
         latency = round((time.perf_counter() - started) * 1000, 2)
-        retry_after = self.ladder.retry_after()
-        return ChatResult(conversation_id, None, question, answer, "hold", False, latency, retry_after=retry_after)
+        retry = self.ladder.retry_after() if tier == "hold" else None
+        return ChatResult(conversation_id, None, question, saying(tier, question), tier, False, latency, retry)

@@ -78,6 +78,13 @@ def error_responses(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]
 class Caller:
     owner: str  # what sessions belong to: an API key id, or "local" when no key is configured
     admin: bool = False
+    agent: bool = False  # an agent key: works the operator inbox (admin keys may too), nothing else of /admin
+    name: str = ""  # the key's name: an agent's replies are signed with it
+
+    @property
+    def key_id(self) -> str:
+        """The API key's id (empty for a caller without a key): what the inbox records as a case's holder."""
+        return self.owner.removeprefix("key:") if self.owner.startswith("key:") else ""
 
 
 def get_state(request: Request) -> AppState:
@@ -117,7 +124,8 @@ def get_caller(
             raise UnauthorizedError(
                 "unknown or revoked API key" if secret else "an API key is required: send Authorization: Bearer <key>"
             )
-        caller = Caller(owner=f"key:{key['id']}", admin=bool(key["admin"]))
+        role = key["role"]
+        caller = Caller(owner=f"key:{key['id']}", admin=role == "admin", agent=role == "agent", name=key["name"])
     elif secret == "" and browser and state.settings.public_chat and state.store.has_api_keys():
         # A customer's browser on the shop's public chat page or widget: its sessions belong to its own token,
         # and the address is rate-limited too, so minting new tokens buys no extra requests.
@@ -155,4 +163,11 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require_admin(caller: CallerDep) -> Caller:
     if not caller.admin:
         raise ForbiddenError("this endpoint needs an admin key")
+    return caller
+
+
+def require_operator(caller: CallerDep) -> Caller:
+    """An admin or an agent key: the people who read conversations and work the operator inbox."""
+    if not (caller.admin or caller.agent):
+        raise ForbiddenError("this endpoint needs an admin or agent key")
     return caller

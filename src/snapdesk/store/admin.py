@@ -13,8 +13,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session
 
-from snapdesk.store.base import StoreBase
+from snapdesk.store.base import StoreBase, messages_of
 from snapdesk.store.models import Conversation, Feedback, Handover, Message
 
 PREVIEW_CHARS = 200
@@ -28,6 +29,7 @@ def _admin_message(m: Message, ratings: list[dict[str, Any]]) -> dict[str, Any]:
         "fields": m.fields or {},
         "passages": m.passages or [],
         "feedback": ratings,
+        "agent_id": m.agent_id,  # the console says which key wrote a person's reply; the customer sees the name
     }
 
 
@@ -44,6 +46,42 @@ def quantile(values: list[float], q: float) -> float | None:
 def _bucket_start(moment: datetime, seconds: int) -> datetime:
     epoch = int(moment.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=timezone.utc)
+
+
+def conversation_view(s: Session, conversation_id: str) -> dict[str, Any] | None:
+    """The console's view of one conversation inside the caller's transaction (the inbox's case view uses it too)."""
+    conversation = s.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    messages = messages_of(s, conversation_id)
+    ratings: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in s.scalars(
+        select(Feedback).where(Feedback.message_id.in_([m.id for m in messages])).order_by(Feedback.created_at)
+    ):
+        ratings[f.message_id].append({"rating": f.rating, "comment": f.comment, "created_at": f.created_at})
+    handovers = s.scalars(
+        select(Handover).where(Handover.conversation_id == conversation_id).order_by(Handover.created_at)
+    )
+    return {
+        "id": conversation.id,
+        "owner": conversation.owner,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "messages": [_admin_message(m, ratings[m.id]) for m in messages],
+        "handovers": [
+            {
+                "id": h.id,
+                "message_id": h.message_id,
+                "team": h.team,
+                "summary": h.summary,
+                "delivered": h.delivered,
+                "attempts": h.attempts,
+                "created_at": h.created_at,
+                "state": h.state,  # the inbox's case: open, claimed or resolved
+            }
+            for h in handovers
+        ],
+    }
 
 
 class AdminQueries(StoreBase):
@@ -115,41 +153,7 @@ class AdminQueries(StoreBase):
     def admin_conversation(self, *, conversation_id: str) -> dict[str, Any] | None:
         """One conversation, whoever owns it: every message with what produced it, its ratings, its hand-overs."""
         with self._session() as s, s.begin():
-            conversation = s.get(Conversation, conversation_id)
-            if conversation is None:
-                return None
-            messages = list(
-                s.scalars(
-                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at)
-                )
-            )
-            ratings: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for f in s.scalars(
-                select(Feedback).where(Feedback.message_id.in_([m.id for m in messages])).order_by(Feedback.created_at)
-            ):
-                ratings[f.message_id].append({"rating": f.rating, "comment": f.comment, "created_at": f.created_at})
-            handovers = s.scalars(
-                select(Handover).where(Handover.conversation_id == conversation_id).order_by(Handover.created_at)
-            )
-            return {
-                "id": conversation.id,
-                "owner": conversation.owner,
-                "created_at": conversation.created_at,
-                "updated_at": conversation.updated_at,
-                "messages": [_admin_message(m, ratings[m.id]) for m in messages],
-                "handovers": [
-                    {
-                        "id": h.id,
-                        "message_id": h.message_id,
-                        "team": h.team,
-                        "summary": h.summary,
-                        "delivered": h.delivered,
-                        "attempts": h.attempts,
-                        "created_at": h.created_at,
-                    }
-                    for h in handovers
-                ],
-            }
+            return conversation_view(s, conversation_id)
 
     def admin_intents(self) -> list[str]:
         """Every intent an answer was given, for the console's filter."""

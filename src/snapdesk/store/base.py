@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from snapdesk.errors import DatabaseUnavailableError
 from snapdesk.store import migrate
 from snapdesk.store.db import make_engine
+from snapdesk.store.models import Conversation, Message
 
 log = logging.getLogger("snapdesk.store")
 
@@ -49,6 +50,25 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def add_message(s: Session, conversation_id: str, **columns: Any) -> str:
+    """Add a message to a conversation inside the caller's transaction (the conversation's last activity moves
+    with it, for the console's newest-first list); returns its id. LookupError for an unknown conversation."""
+    conversation = s.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id!r}")
+    now = utcnow()
+    conversation.updated_at = now
+    message_id = new_id()
+    s.add(Message(id=message_id, conversation_id=conversation_id, created_at=now, **columns))
+    return message_id
+
+
+def messages_of(s: Session, conversation_id: str) -> list[Message]:
+    """A conversation's messages in the order they were written, inside the caller's transaction."""
+    query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at)
+    return list(s.scalars(query))
 
 
 def unreachable(error: BaseException) -> bool:

@@ -16,10 +16,10 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'snapdesk.db').resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int = 5000) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int = 5000, foreign_keys: bool = True) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
@@ -41,12 +41,16 @@ def migration_engine(url: str) -> Engine:
     both create the tables and one would fail. Here SQLAlchemy issues `BEGIN IMMEDIATE` itself (SQLAlchemy's
     documented recipe), so the whole migration is one transaction and a second process waits for the first.
     On PostgreSQL, env.py takes an advisory lock instead.
+
+    Foreign keys are off, as SQLite's own procedure for table changes asks: batch mode rebuilds a table by
+    dropping the old one, and with them on that drop deletes every row referring to it (ON DELETE CASCADE). The
+    pragma cannot change inside a transaction, so it is set here; env.py checks the keys before committing.
     """
     engine = create_engine(url, poolclass=pool.NullPool)
     if engine.dialect.name == "sqlite":
 
         def connect(dbapi_connection: Any, _record: Any) -> None:
-            _sqlite_pragmas(dbapi_connection, busy_timeout_ms=60_000)
+            _sqlite_pragmas(dbapi_connection, busy_timeout_ms=60_000, foreign_keys=False)
             dbapi_connection.isolation_level = None  # stop sqlite3 from beginning and committing on its own
 
         def begin(connection: Connection) -> None:

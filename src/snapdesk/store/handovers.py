@@ -12,9 +12,23 @@ from sqlalchemy.orm import Session
 from snapdesk.store.base import StoreBase, new_id, utcnow
 from snapdesk.store.models import Handover
 
+# What a hand-over takes from its conversation's unresolved case when it joins it (see add_handover_row).
+_CASE_FIELDS = ("state", "claimed_by", "claimed_by_name", "claimed_at", "first_reply_at")
+
 
 def add_handover_row(s: Session, conversation_id: str, message_id: str, team: str | None, summary: Any) -> str:
-    """Queue a hand-over inside the caller's transaction (the answer's own, in `Store.finish_turn`)."""
+    """Queue a hand-over inside the caller's transaction (the answer's own, in `Store.finish_turn`).
+
+    A conversation has one unresolved case at a time (store/inbox.py): a hand-over in a conversation whose case is
+    still open (a second question handed over before anyone claimed it), or claimed (an answer that was being
+    worked out as an agent claimed it), joins that case, in its state and with its owner."""
+    case = s.scalar(
+        select(Handover)
+        .where(Handover.conversation_id == conversation_id, Handover.state != "resolved")
+        .order_by(Handover.created_at)
+        .limit(1)
+    )
+    joined = {name: getattr(case, name) for name in _CASE_FIELDS} if case is not None else {"state": "open"}
     handover_id = new_id()
     s.add(
         Handover(
@@ -26,6 +40,7 @@ def add_handover_row(s: Session, conversation_id: str, message_id: str, team: st
             delivered=False,
             attempts=0,
             created_at=utcnow(),
+            **joined,
         )
     )
     return handover_id

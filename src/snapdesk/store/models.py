@@ -23,9 +23,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("user", "assistant")
+ROLES = ("user", "assistant", "agent")  # agent: a person's reply, written in the operator inbox
 STATUSES = ("ok", "failed", "pending")
 RATINGS = ("up", "down")
+KEY_ROLES = ("client", "admin", "agent")  # client: chats; admin: everything; agent: works the inbox
+CASE_STATES = ("open", "claimed", "resolved")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -58,12 +60,13 @@ class Base(DeclarativeBase):
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('client', 'admin', 'agent')", name="role"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex; the secret itself is never stored
     prefix: Mapped[str] = mapped_column(String(8))  # lets an admin tell keys apart in a listing
-    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(String(16))  # one of KEY_ROLES; since migration 0003 (was a boolean `admin`)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
@@ -80,14 +83,15 @@ class Conversation(Base):
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
-        CheckConstraint("role IN ('user', 'assistant')", name="role"),
+        CheckConstraint("role IN ('user', 'assistant', 'agent')", name="role"),
         CheckConstraint("status IN ('ok', 'failed', 'pending')", name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)  # PII is masked by the caller before it gets here
+    # The caller masks PII in questions and answers; an agent's reply is kept as written (the customer may need it).
+    text: Mapped[str] = mapped_column(Text)
     image_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # The answer's metadata; empty on user messages.
     intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -104,6 +108,9 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # charts bucket by it
+    # Since migration 0003, on an agent's reply: who wrote it (the key's id, and its name as the customer sees it).
+    agent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    agent_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     def as_dict(self) -> dict[str, Any]:
         """What the API says of a message (the console adds timings and passages)."""
@@ -123,6 +130,7 @@ class Message(Base):
             "status": self.status,
             "error_code": self.error_code,
             "created_at": self.created_at,
+            "agent_name": self.agent_name,
         }
 
 
@@ -138,7 +146,11 @@ class Feedback(Base):
 
 
 class Handover(Base):
+    """A hand-over to people, and since migration 0003 the operator inbox's case: open, claimed by one agent (a
+    conditional UPDATE, so two replicas cannot both win), resolved. See store/inbox.py."""
+
     __tablename__ = "handovers"
+    __table_args__ = (CheckConstraint("state IN ('open', 'claimed', 'resolved')", name="state"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -149,6 +161,12 @@ class Handover(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # one of CASE_STATES
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the agent's key id
+    claimed_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # time to first human reply
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class StoredImage(Base):

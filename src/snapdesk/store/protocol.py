@@ -10,6 +10,10 @@ from typing import Any, Protocol
 class ConversationStore(Protocol):
     def owns_conversation(self, *, conversation_id: str, owner: str) -> bool: ...
 
+    def held_by_person(self, *, conversation_id: str) -> bool:
+        """Whether a person owns the conversation now (the operator inbox): then the assistant does not answer."""
+        ...
+
     def begin_turn(
         self,
         *,

@@ -1,5 +1,5 @@
 """The service's durable state behind one object: conversations, messages, feedback and handovers here;
-API keys and stored screenshots in `keys.py` and `images.py`.
+API keys, stored screenshots and the operator inbox in `keys.py`, `images.py` and `inbox.py`.
 
 Every method takes keyword arguments only and runs in its own transaction. The answers are plain dicts
 (datetimes are aware UTC), so callers never hold an ORM object past its session.
@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from snapdesk.store.admin import AdminQueries
-from snapdesk.store.base import new_id, utcnow
+from snapdesk.store.base import add_message, messages_of, new_id, utcnow
 from snapdesk.store.db import sqlite_url
 from snapdesk.store.handovers import HandoverStore, add_handover_row
 from snapdesk.store.images import ImageStore
+from snapdesk.store.inbox import InboxStore
 from snapdesk.store.keys import ApiKeyStore
 from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Message
 
@@ -29,13 +30,6 @@ class _Settings(Protocol):
     def data_dir(self) -> Path: ...
 
 
-def _touch_conversation(s: Session, conversation_id: str) -> None:
-    conversation = s.get(Conversation, conversation_id)
-    if conversation is None:
-        raise LookupError(f"no conversation {conversation_id!r}")
-    conversation.updated_at = utcnow()
-
-
 def _new_conversation(s: Session, owner: str) -> str:
     conversation_id = new_id()
     now = utcnow()
@@ -44,15 +38,7 @@ def _new_conversation(s: Session, owner: str) -> str:
     return conversation_id
 
 
-def _add_message(s: Session, conversation_id: str, **columns: Any) -> str:
-    """Add a message to a conversation inside the caller's transaction; returns its id."""
-    message_id = new_id()
-    _touch_conversation(s, conversation_id)
-    s.add(Message(id=message_id, conversation_id=conversation_id, created_at=utcnow(), **columns))
-    return message_id
-
-
-class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
+class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
     @classmethod
@@ -95,7 +81,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
                 if owner is None:
                     raise ValueError("a new conversation needs its owner")
                 conversation_id = _new_conversation(s, owner)
-            message_id = _add_message(
+            message_id = add_message(
                 s,
                 conversation_id,
                 role="user",
@@ -119,7 +105,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
             if question is None:
                 raise LookupError(f"no message {question_id!r}")
             question.status = "ok"
-            message_id = _add_message(s, conversation_id, role="assistant", status="ok", **answer)
+            message_id = add_message(s, conversation_id, role="assistant", status="ok", **answer)
             if handover is not None:
                 s.flush()  # the hand-over's foreign key needs the answer's row first
                 add_handover_row(s, conversation_id, message_id, handover["team"], handover["summary"])
@@ -134,14 +120,11 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
             )
             if conversation is None:
                 return None
-            messages = s.scalars(
-                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at)
-            )
             return {
                 "id": conversation.id,
                 "created_at": conversation.created_at,
                 "updated_at": conversation.updated_at,
-                "messages": [m.as_dict() for m in messages],
+                "messages": [m.as_dict() for m in messages_of(s, conversation_id)],
             }
 
     def conversation_has_image(self, *, conversation_id: str, owner: str, digest: str) -> bool:
@@ -209,7 +192,7 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore):
 
     def _add_message(self, *, conversation_id: str, **columns: Any) -> str:
         with self._session() as s, s.begin():
-            return _add_message(s, conversation_id, **columns)
+            return add_message(s, conversation_id, **columns)
 
     def history(self, *, conversation_id: str, limit: int = 8) -> list[dict[str, Any]]:
         """The newest `limit` messages, oldest first, for the answerer's context. Includes a pending question

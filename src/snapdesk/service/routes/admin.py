@@ -1,6 +1,7 @@
-"""Admin endpoints (an admin API key): what the operators' console reads.
+"""Admin endpoints: what the operators' console reads.
 
-Conversations, hand-overs and stored screenshots here; charts, the knowledge base and the "try it" box in
+Conversations and stored screenshots here (admin and agent keys: the people working the inbox read them too) and
+the hand-over queue (admin keys); charts, the knowledge base and the "try it" box in
 admin_console.py, a router of its own under the same prefix and tag.
 """
 
@@ -15,7 +16,15 @@ from fastapi.responses import Response
 from ...errors import SnapDeskError
 from ..deps import State, Text, error_responses
 from ..screenshots import Digest, screenshot_response, screenshot_responses
-from .admin_shared import ADMIN_ERRORS, AdminDep, Conversations, ConversationView, Handovers
+from .admin_shared import (
+    ADMIN_ERRORS,
+    OPERATOR_ERRORS,
+    AdminDep,
+    Conversations,
+    ConversationView,
+    Handovers,
+    OperatorDep,
+)
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -27,7 +36,8 @@ class NotFoundError(SnapDeskError):
 
 @router.get("/handovers", response_model=Handovers, responses=error_responses(ADMIN_ERRORS))
 async def handovers(state: State, _: AdminDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-    """Hand-overs not yet accepted by the webhook (all of them when no webhook is configured)."""
+    """Hand-overs not yet accepted by the webhook (all of them when no webhook is configured). Admin keys only: the
+    console signs in with it, and the console is an admin's (agents work the cases in /admin/inbox)."""
     return {"handovers": await asyncio.to_thread(state.store.undelivered_handovers, limit=limit)}
 
 
@@ -35,10 +45,10 @@ async def handovers(state: State, _: AdminDep, limit: Annotated[int, Query(ge=1,
 Name = Annotated[Text, Query(min_length=1, max_length=100)]
 
 
-@router.get("/conversations", response_model=Conversations, responses=error_responses(ADMIN_ERRORS))
+@router.get("/conversations", response_model=Conversations, responses=error_responses(OPERATOR_ERRORS))
 async def conversations(
     state: State,
-    _: AdminDep,
+    _: OperatorDep,
     escalated: Annotated[bool | None, Query(description="Only with (true) or without (false) a hand-over")] = None,
     negative: Annotated[bool | None, Query(description="Only with (true) or without (false) a thumbs-down")] = None,
     intent: Name | None = None,
@@ -63,10 +73,10 @@ async def conversations(
 @router.get(
     "/conversations/{conversation_id}",
     response_model=ConversationView,
-    responses=error_responses({**ADMIN_ERRORS, 404: "No such conversation"}),
+    responses=error_responses({**OPERATOR_ERRORS, 404: "No such conversation"}),
 )
 async def conversation(
-    state: State, _: AdminDep, conversation_id: Annotated[Text, Path(max_length=64)]
+    state: State, _: OperatorDep, conversation_id: Annotated[Text, Path(max_length=64)]
 ) -> dict[str, Any]:
     """One conversation: each message with its screenshot digest, OCR evidence boxes, fields, passages, timings,
     ratings; and its hand-overs with their summaries."""
@@ -80,12 +90,12 @@ async def conversation(
     "/images/{digest}",
     response_class=Response,
     responses=screenshot_responses(
-        {**ADMIN_ERRORS, 404: "No stored screenshot with this digest (never stored, or purged)"}
+        {**OPERATOR_ERRORS, 404: "No stored screenshot with this digest (never stored, or purged)"}
     ),
 )
 async def image(
     state: State,
-    _: AdminDep,
+    _: OperatorDep,
     digest: Digest,
 ) -> Response:
     """A stored screenshot by its digest, for the conversation view."""

@@ -1,8 +1,9 @@
-"""What the admin routes share: the admin-key dependency and its errors, and the bodies the console reads.
+"""What the admin routes share: the admin-key (and admin-or-agent) dependencies and their errors, and the bodies
+the console reads.
 
-admin.py (conversations, hand-overs, screenshots) and admin_console.py (charts, knowledge base, "try it") both
-import this module and not each other. The bodies are built as dicts by the store and the pipeline; these models
-describe them for the OpenAPI document, and FastAPI checks each answer against them.
+admin.py (conversations, hand-overs, screenshots), admin_console.py (charts, knowledge base, "try it") and
+inbox.py (the operator inbox) import this module and not each other. The bodies are built as dicts by the store and
+the pipeline; these models describe them for the OpenAPI document, and FastAPI checks each answer against them.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends
 from pydantic import BaseModel, Field
 
-from ..deps import CALLER_ERRORS, INVALID, Caller, require_admin
+from ..deps import CALLER_ERRORS, INVALID, Caller, require_admin, require_operator
 from .chat import Evidence
 from .sessions import SessionMessage
 
 AdminDep = Annotated[Caller, Depends(require_admin)]
 ADMIN_ERRORS = {**CALLER_ERRORS, **INVALID, 403: "The key is not an admin key (or no key is used)"}
+# Reading conversations and working the inbox: admin keys and agent keys (`snapdesk keys create --agent NAME`).
+OperatorDep = Annotated[Caller, Depends(require_operator)]
+OPERATOR_ERRORS = {**CALLER_ERRORS, **INVALID, 403: "The key is neither an admin nor an agent key (or no key is used)"}
 
 
 class HandoverSummary(BaseModel):
@@ -88,6 +92,7 @@ class ConsoleMessage(SessionMessage):
     timings: dict[str, float] = Field(description="Milliseconds per stage (`*_ms`); empty on questions.")
     passages: list[PassageUsed]
     feedback: list[Rating]
+    agent_id: str | None = Field(description="The key that wrote a person's reply; null otherwise.")
 
 
 class ConversationHandover(BaseModel):
@@ -98,6 +103,7 @@ class ConversationHandover(BaseModel):
     delivered: bool
     attempts: int
     created_at: datetime
+    state: Literal["open", "claimed", "resolved"] = Field(description="Its case in the operator inbox.")
 
 
 class ConversationView(BaseModel):

@@ -23,10 +23,11 @@ class MessageNotFoundError(SessionNotFoundError):
 
 
 class SessionMessage(BaseModel):
-    """A customer's question or an answer, as stored (the answer's metadata is empty on questions)."""
+    """A customer's question, an answer, or a person's reply (role `agent`), as stored (the answer's metadata is
+    empty on questions and replies)."""
 
     id: str
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "agent"]
     text: str
     image_digest: str | None
     intent: str | None
@@ -40,6 +41,7 @@ class SessionMessage(BaseModel):
     status: Literal["ok", "failed", "pending"]
     error_code: str | None
     created_at: datetime
+    agent_name: str | None = Field(description="Who wrote a person's reply (their key's name); null otherwise.")
 
 
 class Session(BaseModel):

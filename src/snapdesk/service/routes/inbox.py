@@ -1,0 +1,167 @@
+"""The operator inbox (admin and agent keys): hand-overs as cases that a person claims, answers in the customer's
+conversation and resolves. While a person holds a case the assistant does not answer in that conversation
+(service/chat.py); once it is resolved, it answers again. The store makes every change one transaction and a claim
+atomic across replicas (store/inbox.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from ...errors import SnapDeskError
+from ...safety import mask_pii
+from ..deps import Caller, State, Text, error_responses
+from .admin_shared import OPERATOR_ERRORS, ConsoleMessage, HandoverSummary, OperatorDep
+
+router = APIRouter(prefix="/admin/inbox", tags=["inbox"])
+
+
+class CaseNotFoundError(SnapDeskError):
+    code = "case_not_found"
+    http_status = 404
+
+
+class AlreadyClaimedError(SnapDeskError):
+    code = "already_claimed"
+    http_status = 409
+
+
+class NotClaimedError(SnapDeskError):
+    code = "not_claimed"
+    http_status = 409
+
+
+class CaseResolvedError(SnapDeskError):
+    code = "case_resolved"
+    http_status = 409
+
+
+class Case(BaseModel):
+    id: str = Field(description="The case's id: its conversation's first hand-over since the last resolved case.")
+    conversation_id: str
+    message_id: str = Field(description="The answer that handed the conversation over.")
+    team: str | None
+    summary: HandoverSummary
+    state: Literal["open", "claimed", "resolved"]
+    claimed_by: str | None = Field(description="The id of the key holding the case.")
+    claimed_by_name: str | None = Field(description="That key's name.")
+    claimed_at: datetime | None
+    first_reply_at: datetime | None = Field(description="When a person first replied in the conversation.")
+    resolved_at: datetime | None
+    created_at: datetime = Field(description="When the customer was handed over: waiting since.")
+
+
+class TeamCount(BaseModel):
+    team: str | None = Field(description="null: the knowledge base's default team.")
+    open: int
+
+
+class Inbox(BaseModel):
+    view: Literal["open", "mine", "resolved"]
+    order: Literal["waiting", "newest"]
+    cases: list[Case]
+    open_per_team: list[TeamCount] = Field(description="Open cases per team, most first.")
+
+
+class CaseView(Case):
+    messages: list[ConsoleMessage] = Field(description="The conversation: questions, answers, people's replies.")
+    answer: ConsoleMessage | None = Field(description="The answer that handed over: fields, evidence, passages.")
+
+
+class ReplyIn(BaseModel):
+    text: Text = Field(min_length=1, max_length=4000, description="Shown to the customer as text, as written.")
+
+
+class Replied(BaseModel):
+    message_id: str
+    case: Case
+
+
+CaseId = Annotated[Text, Path(max_length=64)]
+REFUSED = "already_claimed (another agent holds the case), case_resolved"
+CASE_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case"})
+CHANGE_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case", 409: REFUSED})
+REPLY_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case", 409: f"{REFUSED}, not_claimed (claim first)"})
+
+
+def _found(case: dict[str, Any] | None, case_id: str) -> dict[str, Any]:
+    if case is None:
+        raise CaseNotFoundError(f"no case {case_id}")
+    return case
+
+
+def _changed(
+    outcome: tuple[Any, dict[str, Any] | None], case_id: str, caller: Caller, *, replying: bool = False
+) -> dict[str, Any]:
+    """The case after a change the store made (the outcome's first item: claimed, resolved, the reply's id), or
+    why it made none."""
+    done, case = outcome
+    if not done:
+        raise _refuse(_found(case, case_id), caller, replying=replying)
+    return _found(case, case_id)
+
+
+def _refuse(case: dict[str, Any], caller: Caller, *, replying: bool = False) -> SnapDeskError:
+    """Why a change was refused, from the case as it is now."""
+    if case["state"] == "resolved":
+        return CaseResolvedError(f"case {case['id']} is resolved")
+    if case["state"] == "claimed" and case["claimed_by"] != caller.key_id:
+        return AlreadyClaimedError(f"case {case['id']} is already claimed by {case['claimed_by_name']}")
+    if replying and case["state"] == "open":
+        return NotClaimedError(f"claim case {case['id']} before replying")
+    # Open, yet not claimable: an answer handed over again just as another agent claimed the conversation.
+    return AlreadyClaimedError(f"another agent holds the conversation of case {case['id']}")
+
+
+@router.get("", response_model=Inbox, responses=error_responses(OPERATOR_ERRORS))
+async def inbox(
+    state: State,
+    caller: OperatorDep,
+    view: Literal["open", "mine", "resolved"] = "open",
+    order: Annotated[
+        Literal["waiting", "newest"] | None,
+        Query(description="Longest-waiting or newest first; by default waiting (open, mine) and newest (resolved)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The cases in a view (open; mine: claimed with this key; resolved), each once, and the open ones per team."""
+    return await asyncio.to_thread(state.store.inbox, view=view, agent_id=caller.key_id, order=order, limit=limit)
+
+
+@router.get("/{case_id}", response_model=CaseView, responses=CASE_ERRORS)
+async def case(state: State, _: OperatorDep, case_id: CaseId) -> dict[str, Any]:
+    """A case: the conversation (each message with its screenshot digest, evidence boxes, fields, passages), the
+    answer that handed it over, and the team."""
+    return _found(await asyncio.to_thread(state.store.inbox_case, case_id=case_id), case_id)
+
+
+@router.post("/{case_id}/claim", response_model=Case, responses=CHANGE_ERRORS)
+async def claim(state: State, caller: OperatorDep, case_id: CaseId) -> dict[str, Any]:
+    """Take the case: from now on the customer's messages in its conversation go to this key's person and the
+    assistant does not answer there. One holder at a time, across replicas; claiming one's own case again is fine."""
+    take = partial(state.store.claim_case, agent_id=caller.key_id, agent_name=caller.name)
+    return _changed(await asyncio.to_thread(take, case_id=case_id), case_id, caller)
+
+
+@router.post("/{case_id}/reply", status_code=201, response_model=Replied, responses=REPLY_ERRORS)
+async def reply(request: Request, state: State, caller: OperatorDep, case_id: CaseId, body: ReplyIn) -> dict[str, Any]:
+    """Reply in the customer's conversation (a case this key holds). The customer sees it as text, as written; the
+    request log has it with personal data masked."""
+    request.state.log_fields = {"case": case_id, "reply": mask_pii(body.text)}
+    write = partial(state.store.reply_to_case, agent_id=caller.key_id, agent_name=caller.name, text=body.text)
+    replied = await asyncio.to_thread(write, case_id=case_id)
+    return {"message_id": replied[0], "case": _changed(replied, case_id, caller, replying=True)}
+
+
+@router.post("/{case_id}/resolve", response_model=Case, responses=CHANGE_ERRORS)
+async def resolve(state: State, caller: OperatorDep, case_id: CaseId) -> dict[str, Any]:
+    """Close the case (open, or held by this key; an admin key may close one another agent holds): the assistant
+    answers in the conversation again."""
+    close = partial(state.store.resolve_case, agent_id=caller.key_id, any_holder=caller.admin)
+    return _changed(await asyncio.to_thread(close, case_id=case_id), case_id, caller)
