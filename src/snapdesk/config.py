@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(
         default=None, description="Hand-overs are POSTed here as JSON, retried with backoff until accepted."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret that signs each webhook POST: header `X-SnapDesk-Signature: t=<unix seconds>,"
+        "v1=<hex HMAC-SHA256 of '<t>.<body>'>`, so the receiver can check who sent it and when.",
     )
     image_retention_days: float = Field(
         default=30, description="Stored screenshots older than this are deleted (`snapdesk purge`)."

@@ -67,6 +67,7 @@ def build_state(settings: Settings, *, store: Store | None = None, assistant: As
         metrics=metrics,
         cache_ttl=settings.cache_ttl_seconds,
     )
-    delivery = HandoverDelivery(store=store, url=settings.webhook_url) if settings.webhook_url else None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    delivery = HandoverDelivery(store=store, url=settings.webhook_url, secret=secret) if settings.webhook_url else None
     service.on_handover = delivery.wake.set if delivery else None
     return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service, delivery)
