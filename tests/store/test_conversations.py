@@ -103,16 +103,22 @@ def test_history_is_the_newest_messages_oldest_first(store: Store) -> None:
     assert store.history(conversation_id="0" * 32) == []
 
 
-def test_last_image_digest_is_the_newest_screenshot(store: Store) -> None:
+def _last_image(store: Store, cid: str) -> str | None:
+    context = store.conversation_for_turn(conversation_id=cid, owner="k")
+    assert context is not None and not context.held_by_person
+    return context.last_image_digest
+
+
+def test_a_turn_finds_the_conversations_newest_screenshot(store: Store) -> None:
     cid = store.create_conversation(owner="k")
-    assert store.last_image_digest(conversation_id=cid) is None
+    assert _last_image(store, cid) is None
     store.add_user_message(conversation_id=cid, text="看这张", image_digest=DIGEST_A)
     store.add_user_message(conversation_id=cid, text="这张呢", image_digest=None)
-    assert store.last_image_digest(conversation_id=cid) == DIGEST_A
+    assert _last_image(store, cid) == DIGEST_A
     timed_out = store.add_user_message(conversation_id=cid, text="还有这张", image_digest=DIGEST_B)
     store.complete_message(message_id=timed_out, status="failed", error_code="engine_timeout")
-    assert store.last_image_digest(conversation_id=cid) == DIGEST_B  # the answer failed, not the image
-    assert store.last_image_digest(conversation_id="0" * 32) is None
+    assert _last_image(store, cid) == DIGEST_B  # the answer failed, not the image
+    assert store.conversation_for_turn(conversation_id="0" * 32, owner="k") is None
 
 
 def test_unknown_conversation_raises_and_writes_nothing(store: Store) -> None:
@@ -146,8 +152,8 @@ def test_failure_after_a_write_rolls_the_whole_transaction_back(store: Store) ->
 
 def test_begin_turn_records_a_new_conversation_and_its_question_in_one_transaction(store: Store) -> None:
     cid, qid = store.begin_turn(owner="key1", conversation_id=None, text="退款多久到账？", image_digest=DIGEST_A)
-    assert store.owns_conversation(conversation_id=cid, owner="key1")
-    assert not store.owns_conversation(conversation_id=cid, owner="key2")
+    assert store.conversation_for_turn(conversation_id=cid, owner="key1") is not None
+    assert store.conversation_for_turn(conversation_id=cid, owner="key2") is None  # someone else's: not found
     [question] = store.conversation(conversation_id=cid, owner="key1")["messages"]
     assert (question["id"], question["status"], question["image_digest"]) == (qid, "pending", DIGEST_A)
     # In an existing conversation; an unknown one records nothing at all.

@@ -12,6 +12,12 @@ SUMMARY = {"answer": "已为您转人工", "intent": "payment_error", "fields": 
 ANSWER = {"text": "已为您转人工", "intent": "payment_error", "escalate": True, "tier": "full", "cached": False}
 
 
+def held(store: Store, conversation_id: str) -> bool:
+    context = store.conversation_for_turn(conversation_id=conversation_id, owner="key:shop")
+    assert context is not None
+    return context.held_by_person
+
+
 def handed_over(store: Store, *, team: str = "支付风控组", conversation_id: str | None = None) -> tuple[str, str]:
     """A question and an escalated answer with its hand-over, as a chat turn records them: (conversation, case)."""
     conversation_id, question = store.begin_turn(owner="key:shop", conversation_id=conversation_id, text="付不了钱")
@@ -29,13 +35,13 @@ def test_a_case_is_claimed_answered_and_resolved(store: Store) -> None:
     assert [c["conversation_id"] for c in inbox["cases"]] == [conversation_id, other]  # longest-waiting first
     assert inbox["open_per_team"] == [{"team": "支付风控组", "open": 1}, {"team": "物流组", "open": 1}]  # by name
     assert [c["conversation_id"] for c in store.inbox(view="open", order="newest")["cases"]] == [other, conversation_id]
-    assert store.held_by_person(conversation_id=conversation_id) is False
+    assert held(store, conversation_id) is False
 
     won, case = store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")
     assert won and case is not None and (case["state"], case["claimed_by_name"]) == ("claimed", "alice")
-    assert store.held_by_person(conversation_id=conversation_id) is True
-    lost, held = store.claim_case(case_id=case_id, agent_id="bob-id", agent_name="bob")
-    assert not lost and held is not None and held["claimed_by"] == "alice-id"
+    assert held(store, conversation_id) is True
+    lost, holder = store.claim_case(case_id=case_id, agent_id="bob-id", agent_name="bob")
+    assert not lost and holder is not None and holder["claimed_by"] == "alice-id"
     assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]  # one's own, again
     assert [c["id"] for c in store.inbox(view="mine", agent_id="alice-id")["cases"]] == [case_id]
     assert store.inbox(view="mine", agent_id="bob-id")["cases"] == []
@@ -52,7 +58,7 @@ def test_a_case_is_claimed_answered_and_resolved(store: Store) -> None:
     assert store.resolve_case(case_id=case_id, agent_id="bob-id")[0] is False  # bob does not hold it
     resolved, done = store.resolve_case(case_id=case_id, agent_id="alice-id")
     assert resolved and done is not None and done["state"] == "resolved" and done["resolved_at"] is not None
-    assert store.held_by_person(conversation_id=conversation_id) is False
+    assert held(store, conversation_id) is False
     assert [c["id"] for c in store.inbox(view="resolved")["cases"]] == [case_id]
     assert store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text="还在吗")[0] is None
     assert store.claim_case(case_id="0" * 32, agent_id="alice-id", agent_name="alice") == (False, None)

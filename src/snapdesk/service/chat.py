@@ -22,7 +22,7 @@ from ..errors import SessionNotFoundError, SnapDeskError
 from ..intake import CheckedQuestion
 from ..safety import mask_pii
 from ..store.cache import Cache, cache_key, normalise_question
-from ..store.protocol import ConversationStore
+from ..store.protocol import ConversationStore, TurnContext
 from .ladder import READINGS, Ladder, Overloaded, Refused
 from .metrics import Metrics
 from .person import handover_of, saying
@@ -111,14 +111,16 @@ class ChatService:
         included; else the session's. `on_text` (streaming) receives checked answer text as a model writes it."""
         started = time.perf_counter()
         question = self.assistant.check_question(text)
-        conversation_id = await self._conversation(owner, session_id)  # None: a new conversation
-        if conversation_id and await asyncio.to_thread(self.store.held_by_person, conversation_id=conversation_id):
-            return await self._to_person(owner, conversation_id, question, image, started)
+        context = await self._conversation(owner, session_id)  # None: a new conversation
+        conversation_id = session_id if context else None
+        if context and context.held_by_person:
+            return await self._to_person(owner, session_id, question, image, started)
         # Shed before any work when the queue is full: the holding reply costs one database write, not an image
         # decode and a stored file that would take CPU from the requests being answered.
         if self.ladder.full:
             return await self._hold_at_once(owner, conversation_id, question, started)
-        shot = await self.screenshots.find(upload=image, history=history, conversation_id=conversation_id)
+        earlier = context.last_image_digest if context else None
+        shot = self.screenshots.find(upload=image, history=history, stored_digest=earlier)
         rung = self.ladder.choose(has_image=shot.present, model=isinstance(self.assistant.engine, GuardedEngine))
         if rung == "hold":
             return await self._hold_at_once(owner, conversation_id, question, started)
@@ -168,7 +170,15 @@ class ChatService:
     ) -> ChatResult:
         """A person owns the conversation: the message is theirs to answer, its screenshot stored unread (checked,
         not decoded: the console reads it when the person opens it); the assistant only says so."""
-        digest = (await self._admit(owner, conversation_id, question, Screenshot(data=image), "text")).uploaded_digest
+        digest = (
+            await self._admit(
+                owner,
+                conversation_id,
+                question,
+                Screenshot.upload(image) if image is not None else Screenshot(),
+                "text",
+            )
+        ).uploaded_digest
         turn = {"text": mask_pii(question), "image_digest": digest, "status": "ok"}  # nothing will answer it
         await asyncio.to_thread(self.store.begin_turn, conversation_id=conversation_id, **turn)
         return self._holding(conversation_id, question, started, tier="person")
@@ -182,12 +192,13 @@ class ChatService:
     async def _failed(self, message_id: str, code: str) -> None:
         await asyncio.to_thread(self.store.complete_message, message_id=message_id, status="failed", error_code=code)
 
-    async def _conversation(self, owner: str, session_id: str | None) -> str | None:
+    async def _conversation(self, owner: str, session_id: str | None) -> TurnContext | None:
         if not session_id:
             return None
-        if not await asyncio.to_thread(self.store.owns_conversation, conversation_id=session_id, owner=owner):
+        context = await asyncio.to_thread(self.store.conversation_for_turn, conversation_id=session_id, owner=owner)
+        if context is None:
             raise SessionNotFoundError(f"no session {session_id}")  # missing and someone else's look alike
-        return session_id
+        return context
 
     async def _answer(self, turn: _Turn, shot: Screenshot, rung: str) -> ChatResult:
         # An unread upload's answer depends on the screenshot nobody read: never one cached for the text alone.

@@ -8,7 +8,6 @@ and a refusal answers with its error instead of the picture.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -18,6 +17,7 @@ from ..errors import SnapDeskError
 from ..store.cache import cache_key
 from .deps import error_responses
 from .state import AppState
+from .upload import bytes_digest
 
 
 class ScreenshotNotFoundError(SnapDeskError):
@@ -57,7 +57,7 @@ def media_type(data: bytes) -> str:
 
 def is_unread(digest: str, data: bytes) -> bool:
     """Stored under the digest of its bytes (not of its pixels): an upload kept unread under load."""
-    return digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    return digest == bytes_digest(data)
 
 
 async def screenshot_response(state: AppState, digest: str) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..answer import HistoryTurn, last_image
 from ..assistant import Assistant
@@ -22,13 +22,14 @@ from ..store.protocol import ConversationStore
 from .metrics import Metrics
 
 
-def bytes_key(data: bytes) -> str:
-    """Where the cache maps an upload's bytes to the digest of its pixels."""
-    return _bytes_key_of(hashlib.sha256(data).hexdigest())
+def bytes_digest(data: bytes) -> str:
+    """The digest of an upload's bytes: what it is stored under while kept unread."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _bytes_key_of(hex_digest: str) -> str:
-    return cache_key("bytes", hex_digest)
+def bytes_key(digest: str) -> str:
+    """Where the cache maps the digest of an upload's bytes to the digest of its pixels."""
+    return cache_key("bytes", digest.removeprefix("sha256:"))
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class Screenshot:
     data: bytes | None = None  # the bytes, when they came with this request (an upload, or a /v1 message's image)
     prepared: PreparedImage | None = None  # decoded and moderated in this request
     unread: bool = False  # stored unread: nothing on this turn reads it
+    data_digest: str | None = None  # the digest of `data`, worked out once (bytes_digest)
+
+    @classmethod
+    def upload(cls, data: bytes, *, digest: str | None = None) -> Screenshot:
+        """Bytes sent in this request, with the digest of their pixels when that is known."""
+        return cls(digest=digest, data=data, data_digest=bytes_digest(data))
 
     @property
     def present(self) -> bool:
@@ -61,36 +68,33 @@ class Screenshots:
         self.metrics = metrics
         self.cache_ttl = cache_ttl
 
-    async def find(
-        self, *, upload: bytes | None, history: list[HistoryTurn] | None, conversation_id: str | None
-    ) -> Screenshot:
+    def find(self, *, upload: bytes | None, history: list[HistoryTurn] | None, stored_digest: str | None) -> Screenshot:
         """The screenshot a turn is about: its upload, else the last image among the messages a client sent
         (/v1, whose images are bytes; the service never puts other kinds in a history), else the last one stored
-        in the session (a follow-up)."""
+        in the session (`stored_digest`: a follow-up)."""
         earlier = last_image(history or ())
         data = upload if upload is not None else (earlier if isinstance(earlier, bytes) else None)
         if data is not None:
-            known = self.cache.get(bytes_key(data))
-            return Screenshot(digest=known.decode() if known else None, data=data)
-        if conversation_id is None:
-            return Screenshot()
-        digest = await asyncio.to_thread(self.store.last_image_digest, conversation_id=conversation_id)
-        if digest and (read := self.cache.get(_bytes_key_of(digest.removeprefix("sha256:")))):
+            shot = Screenshot.upload(data)
+            known = self.cache.get(bytes_key(shot.data_digest))
+            return replace(shot, digest=known.decode()) if known else shot
+        digest = stored_digest
+        if digest and (read := self.cache.get(bytes_key(digest))):
             digest = read.decode()  # kept unread, and read by a follow-up since: stored by its pixels too
         return Screenshot(digest=digest)
 
     async def admit(self, shot: Screenshot, rung: str) -> Screenshot:
         """A new upload checked and stored before the turn is recorded: kept unread on the `text` rung, read
         (decoded and moderated) on any other. Raises the intake's refusal."""
-        if shot.data is None or shot.digest is not None:  # nothing new: known by its bytes, or an earlier image
-            return shot
+        if shot.data is None or shot.data_digest is None or shot.digest is not None:
+            return shot  # nothing new: known by its bytes, or an earlier image
         if rung == "text":
-            digest = await asyncio.to_thread(self._keep_unread, shot.data)
-            return Screenshot(digest=digest, data=shot.data, unread=True)
+            await asyncio.to_thread(self._keep_unread, shot.data, shot.data_digest)
+            return replace(shot, digest=shot.data_digest, unread=True)
         prepared = await asyncio.to_thread(self.assistant.prepare, shot.data)
         await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=shot.data)
-        self.cache.set(bytes_key(shot.data), prepared.digest.encode(), ttl=self.cache_ttl)
-        return Screenshot(digest=prepared.digest, data=shot.data, prepared=prepared)
+        self.cache.set(bytes_key(shot.data_digest), prepared.digest.encode(), ttl=self.cache_ttl)
+        return replace(shot, digest=prepared.digest, prepared=prepared)
 
     async def read(self, shot: Screenshot) -> Screenshot:
         """The pixels, for a rung that reads them, when this request has not decoded them yet (a re-sent upload,
@@ -116,12 +120,12 @@ class Screenshots:
             # Kept unread (stored under the digest of its bytes), read now: stored by its pixels too, before the
             # cache says where to find it, so that the pixel digest always names a stored file.
             await asyncio.to_thread(self.store.save_image, digest=prepared.digest, data=data)
-            self.cache.set(bytes_key(data), prepared.digest.encode(), ttl=self.cache_ttl)
-        return Screenshot(digest=prepared.digest, data=shot.data, prepared=prepared)
+            self.cache.set(
+                bytes_key(shot.data_digest or bytes_digest(data)), prepared.digest.encode(), ttl=self.cache_ttl
+            )
+        return replace(shot, digest=prepared.digest, prepared=prepared)
 
-    def _keep_unread(self, data: bytes) -> str:
+    def _keep_unread(self, data: bytes, digest: str) -> None:
         """Check an upload without decoding it and store it under the digest of its bytes."""
         check_encoded(data, limits=self.assistant.limits)
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
         self.store.save_image(digest=digest, data=data)
-        return digest

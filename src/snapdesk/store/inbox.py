@@ -190,13 +190,3 @@ class InboxStore(StoreBase):
                     .values(state="resolved", resolved_at=utcnow()),
                 )
             return resolved, _case_of(s, row)
-
-    def held_by_person(self, *, conversation_id: str) -> bool:
-        """Whether a person owns the conversation now (its case is claimed): then the assistant does not answer."""
-        with self._session() as s, s.begin():
-            found = s.scalar(
-                select(Handover.id)
-                .where(Handover.conversation_id == conversation_id, Handover.state == "claimed")
-                .limit(1)
-            )
-            return found is not None

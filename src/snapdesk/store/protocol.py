@@ -3,15 +3,22 @@ contract rather than on SQLAlchemy, and a test can hand it a recording fake."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 
-class ConversationStore(Protocol):
-    def owns_conversation(self, *, conversation_id: str, owner: str) -> bool: ...
+@dataclass(frozen=True)
+class TurnContext:
+    """An existing conversation as a new turn in it finds it."""
 
-    def held_by_person(self, *, conversation_id: str) -> bool:
-        """Whether a person owns the conversation now (the operator inbox): then the assistant does not answer."""
+    held_by_person: bool  # its case is claimed in the operator inbox: the assistant does not answer
+    last_image_digest: str | None  # its newest screenshot, the one a follow-up without an upload is about
+
+
+class ConversationStore(Protocol):
+    def conversation_for_turn(self, *, conversation_id: str, owner: str) -> TurnContext | None:
+        """None when the conversation does not exist or is someone else's; else what a new turn in it needs."""
         ...
 
     def begin_turn(
@@ -36,8 +43,6 @@ class ConversationStore(Protocol):
     def complete_message(self, *, message_id: str, status: str, error_code: str | None = None) -> bool: ...
 
     def history(self, *, conversation_id: str, limit: int = 8) -> list[dict[str, Any]]: ...
-
-    def last_image_digest(self, *, conversation_id: str) -> str | None: ...
 
     def save_image(self, *, digest: str, data: bytes, suffix: str = ".png") -> Path: ...
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from snapdesk.store.admin import AdminQueries
@@ -20,7 +20,8 @@ from snapdesk.store.handovers import HandoverStore, add_handover_row
 from snapdesk.store.images import ImageStore
 from snapdesk.store.inbox import InboxStore
 from snapdesk.store.keys import ApiKeyStore
-from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Message
+from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Handover, Message
+from snapdesk.store.protocol import TurnContext
 
 
 class _Settings(Protocol):
@@ -54,13 +55,23 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
         with self._session() as s, s.begin():
             return _new_conversation(s, owner)
 
-    def owns_conversation(self, *, conversation_id: str, owner: str) -> bool:
-        """Whether the conversation exists and is this owner's (without reading its messages)."""
+    def conversation_for_turn(self, *, conversation_id: str, owner: str) -> TurnContext | None:
+        """What a new turn in the conversation needs to know, in one query: None when it does not exist or is
+        someone else's; else whether a person owns it now (its case claimed in the operator inbox: the assistant
+        does not answer) and its newest screenshot, for a follow-up that sends none (a failed turn's image counts
+        too: the answer failed, not the image; a refused image is recorded without a digest)."""
+        claimed = exists().where(Handover.conversation_id == Conversation.id, Handover.state == "claimed")
+        last_image = (
+            select(Message.image_digest)
+            .where(Message.conversation_id == Conversation.id, Message.image_digest.is_not(None))
+            .order_by(Message.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(claimed, last_image).where(Conversation.id == conversation_id, Conversation.owner == owner)
         with self._session() as s, s.begin():
-            found = s.scalar(
-                select(Conversation.id).where(Conversation.id == conversation_id, Conversation.owner == owner)
-            )
-            return found is not None
+            row = s.execute(query).first()
+        return None if row is None else TurnContext(held_by_person=bool(row[0]), last_image_digest=row[1])
 
     def begin_turn(
         self,
@@ -208,17 +219,6 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
             {"id": r.id, "role": r.role, "text": r.text, "image_digest": r.image_digest, "status": r.status}
             for r in reversed(rows)
         ]
-
-    def last_image_digest(self, *, conversation_id: str) -> str | None:
-        """The newest screenshot in the conversation, for follow-up questions that send none. A failed turn's
-        image counts too (the answer failed, not the image); a refused image is recorded without a digest."""
-        with self._session() as s, s.begin():
-            return s.scalar(
-                select(Message.image_digest)
-                .where(Message.conversation_id == conversation_id, Message.image_digest.is_not(None))
-                .order_by(Message.created_at.desc())
-                .limit(1)
-            )
 
     # Feedback and handovers.
 
