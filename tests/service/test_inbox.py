@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -163,9 +165,44 @@ def test_two_replicas_on_postgresql_share_claims_and_replies(
     assert two.post(f"/admin/inbox/{case['id']}/claim", headers=who["alice"]).status_code == 200
     refused = one.post(f"/admin/inbox/{case['id']}/claim", headers=who["bob"])
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "already_claimed"
-    assert two.post(f"/admin/inbox/{case['id']}/reply", json={"text": "在的"}, headers=who["alice"]).status_code == 201
+    with ThreadPoolExecutor(1) as pool:  # the customer's page waits on one replica, the person writes on the other
+        url = f"/sessions/{handed['session_id']}/messages"
+        waiting = pool.submit(one.get, url, params={"after": handed["message_id"], "wait": 20}, headers=who["shop"])
+        time.sleep(0.5)
+        assert (
+            two.post(f"/admin/inbox/{case['id']}/reply", json={"text": "在的"}, headers=who["alice"]).status_code == 201
+        )
+        assert [m["text"] for m in waiting.result(timeout=20).json()["messages"]] == ["在的"]
     assert chat(one, who["shop"], "好的", session=handed["session_id"])["tier"] == "person"
     roles = [m["role"] for m in two.get(f"/sessions/{handed['session_id']}", headers=who["shop"]).json()["messages"]]
     assert roles == ["user", "assistant", "agent", "user"]
     assert one.post(f"/admin/inbox/{case['id']}/resolve", headers=who["alice"]).status_code == 200
     assert chat(two, who["shop"], "退款多久能到账？", session=handed["session_id"])["tier"] != "person"
+
+
+def test_a_waiting_page_receives_a_persons_reply_as_it_is_written(client: TestClient) -> None:
+    who = keys(client)
+    handed = chat(client, who["shop"], FROZEN)
+    session, case = handed["session_id"], the_case(client, who["alice"])
+    url = f"/sessions/{session}/messages"
+    everything = client.get(url, headers=who["shop"]).json()
+    assert [m["role"] for m in everything["messages"]] == ["user", "assistant"] and not everything["held_by_person"]
+    cursor = everything["messages"][-1]["id"]
+    quiet = client.get(url, params={"after": cursor, "wait": 0.3}, headers=who["shop"])
+    assert quiet.status_code == 200 and quiet.json()["messages"] == []  # nothing new: answered when the wait ends
+    assert client.get(url, params={"wait": 31}, headers=who["shop"]).status_code == 422
+    assert client.get(url, headers=who["alice"]).status_code == 404  # someone else's session
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(client.get, url, params={"after": cursor, "wait": 20}, headers=who["shop"])
+        time.sleep(0.5)  # the page is waiting when the person writes
+        assert client.post(f"/admin/inbox/{case['id']}/claim", headers=who["alice"]).status_code == 200
+        written = client.post(f"/admin/inbox/{case['id']}/reply", json={"text": "您好，我来处理"}, headers=who["alice"])
+        assert written.status_code == 201
+        arrived = waiting.result(timeout=20).json()
+    assert [(m["role"], m["text"], m["agent_name"]) for m in arrived["messages"]] == [
+        ("agent", "您好，我来处理", "alice")
+    ]
+    assert arrived["held_by_person"] is True
+    after_reply = client.get(url, params={"after": arrived["messages"][-1]["id"]}, headers=who["shop"]).json()
+    assert after_reply["messages"] == []

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -46,8 +47,9 @@ def order_png(tmp_path: Path) -> Path:
     )
 
 
-def ask(page: Any, text: str, image: Path | None = None) -> Any:
-    """Asks through the page as a person would; returns the new answer's list item once it is complete."""
+def ask(page: Any, text: str, image: Path | None = None, *, rated: bool = True) -> Any:
+    """Asks through the page as a person would; returns the new answer's list item once it is complete (`rated`:
+    an answer, which comes with a rating row; else a reply that has none, such as a person's notice)."""
     answers = page.locator(".msg.bot")
     before = answers.count()
     if image is not None:
@@ -56,7 +58,10 @@ def ask(page: Any, text: str, image: Path | None = None) -> Any:
     page.get_by_label("Your question").fill(text)
     page.get_by_label("Your question").press("Enter")
     answer = answers.nth(before)
-    answer.locator(".rate").wait_for(state="visible", timeout=60_000)  # the rating row comes with the final JSON
+    if rated:
+        answer.locator(".rate").wait_for(state="visible", timeout=60_000)  # the rating row comes with the final JSON
+    else:
+        expect(answer).not_to_have_attribute("aria-busy", "true", timeout=60_000)
     return answer
 
 

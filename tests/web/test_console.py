@@ -103,8 +103,9 @@ def test_conversations_filter_and_show_the_screenshot_with_its_boxes(
     page: Any, console: Console, artifacts: Path
 ) -> None:
     sign_in(page, console, console.plain)
-    page.wait_for_selector("#login-error:has-text('admin key')")
+    page.wait_for_selector("#login-error:has-text('admin or agent key')")
     sign_in(page, console)
+    page.click("#tabs button[data-tab=conversations]")
     page.wait_for_selector("#conversation-rows tr[data-id]")
     assert page.locator("#conversation-rows tr[data-id]").count() == 3
 
@@ -137,6 +138,7 @@ def test_conversations_filter_and_show_the_screenshot_with_its_boxes(
 
 def test_screenshot_text_and_questions_render_as_text(page: Any, console: Console) -> None:
     sign_in(page, console)
+    page.click("#tabs button[data-tab=conversations]")
     page.wait_for_selector(f"#conversation-rows tr[data-id='{console.sessions['hostile']}']")
     page.click(f"#conversation-rows tr[data-id='{console.sessions['hostile']}']")
     page.wait_for_selector("#conversation .message.user")
@@ -144,17 +146,19 @@ def test_screenshot_text_and_questions_render_as_text(page: Any, console: Consol
     assert page.evaluate("window.__pwned") is None and page.locator("#conversation img[src='x']").count() == 0
 
 
-def test_handover_queue_shows_the_summary(page: Any, console: Console, artifacts: Path) -> None:
-    sign_in(page, console)
-    page.click("#tabs button[data-tab=handovers]")
-    card = page.locator("#handover-list li.handover")
-    card.first.wait_for()
-    assert card.count() == 1
-    text = card.inner_text()
-    assert "支付风控组" in text and "PAY-1106" in text and "Open conversation" in text
-    page.screenshot(path=artifacts / "console-handovers.png", full_page=True)
-    page.click("#handover-list button:has-text('Open conversation')")
-    page.wait_for_selector("#conversation .shot svg rect")
+def test_the_inbox_shows_a_case_with_what_snapdesk_read(page: Any, console: Console, artifacts: Path) -> None:
+    sign_in(page, console)  # the inbox is the first tab
+    cases = page.locator("#case-list li.case-item")
+    expect(cases).to_have_count(1)
+    expect(cases).to_contain_text("支付风控组")
+    expect(page.locator("#inbox-teams")).to_contain_text("支付风控组 1")
+    cases.locator("button").click()
+    expect(page.locator("#case-head")).to_contain_text("open")
+    expect(page.locator("#case .shot svg rect").first).to_be_attached()  # the screenshot with the boxes it read
+    expect(page.locator("#case-conversation")).to_contain_text("PAY-1106")
+    expect(page.locator("#case-conversation")).to_contain_text("Passages consulted")
+    expect(page.locator("#case-actions button")).to_have_text(["Claim", "Resolve"])
+    page.screenshot(path=artifacts / "console-inbox.png", full_page=True)
 
 
 def test_charts_draw_the_seeded_traffic(page: Any, console: Console, artifacts: Path) -> None:
@@ -214,14 +218,17 @@ def test_console_follows_a_chinese_browser(browser: Any, console: Console, artif
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         expect(page).to_have_title("SnapDesk 客服后台")
         expect(page.locator("#login h2")).to_have_text("登录")
-        expect(page.locator("label[for=key]")).to_have_text("管理员密钥")
+        expect(page.locator("label[for=key]")).to_have_text("API 密钥")
         sign_in(page, console, console.plain)  # not an admin key: the refusal is said in Chinese
-        expect(page.locator("#login-error")).to_contain_text("不是管理员密钥")
+        expect(page.locator("#login-error")).to_contain_text("既不是管理员密钥也不是客服密钥")
 
         sign_in(page, console)
+        expect(page.locator("#case-list")).to_contain_text("待认领")
+        page.screenshot(path=artifacts / "console-zh-inbox.png", full_page=True)
+        page.click("#tabs button[data-tab=conversations]")
         rows = page.locator("#conversation-rows tr[data-id]")
         expect(rows).to_have_count(3)
-        expect(page.locator("#tabs button")).to_have_text(["会话", "转人工", "统计图表", "知识库", "试一试"])
+        expect(page.locator("#tabs button")).to_have_text(["工单", "会话", "统计图表", "知识库", "试一试"])
         expect(page.locator("#filters label").first).to_have_text("转人工 全部 已转人工 未转人工", use_inner_text=True)
         expect(page.locator("#filters label").nth(3)).to_contain_text("档位")
         expect(page.locator("#conversations thead th")).to_have_text(["最近活动", "问题", "意图", "档位", "标记"])
@@ -247,9 +254,6 @@ def test_console_follows_a_chinese_browser(browser: Any, console: Console, artif
         expect(page.locator("#chart-grid .legend").last).to_have_text("好评差评")
         page.screenshot(path=artifacts / "console-zh-charts.png", full_page=True)
 
-        page.click("#tabs button[data-tab=handovers]")
-        expect(page.locator("#handover-list button")).to_have_text("打开会话")
-        page.screenshot(path=artifacts / "console-zh-handovers.png", full_page=True)
         page.click("#tabs button[data-tab=kb]")
         expect(page.locator("#kb-reload")).to_have_text("立即重新加载")
         expect(page.locator("#kb-meta dt").first).to_have_text("目录")

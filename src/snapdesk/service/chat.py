@@ -12,65 +12,21 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from ..answer import Answer, HistoryTurn
 from ..assistant import Assistant
 from ..engines.guard import GuardedEngine
 from ..errors import SessionNotFoundError, SnapDeskError
-from ..intake import CheckedQuestion
 from ..safety import mask_pii
 from ..store.cache import Cache, cache_key, normalise_question
 from ..store.protocol import ConversationStore, TurnContext
 from .ladder import READINGS, Ladder, Overloaded, Refused
 from .metrics import Metrics
 from .person import handover_of, saying
+from .turn import ChatResult, Turn
 from .upload import Screenshot, Screenshots
 
 MODEL_RUNGS = ("best", "greedy")
-
-
-@dataclass
-class ChatResult:
-    """One answered turn; `log_fields` is what the request's single log line says about it."""
-
-    session_id: str
-    message_id: str | None
-    question: str
-    answer: Answer
-    tier: str
-    cached: bool
-    latency_ms: float
-    retry_after: int | None = None  # set for the holding reply
-
-    def log_fields(self) -> dict[str, Any]:
-        answer = self.answer
-        return {
-            "session": self.session_id,
-            "image": answer.image_digest,
-            "question": mask_pii(self.question),
-            "answer": mask_pii(answer.text),
-            "intent": answer.intent,
-            "tier": self.tier,
-            "cached": self.cached,
-            "escalate": answer.escalate,
-            "timings": answer.timings,
-            "engine": answer.engine,
-            "check": answer.check,
-        }
-
-
-@dataclass(frozen=True)
-class _Turn:
-    """The turn being answered: its recorded question and what the answer needs from the request."""
-
-    conversation_id: str
-    question_id: str
-    question: CheckedQuestion
-    started: float
-    history: list[HistoryTurn]  # text only: the screenshot is the turn's own
-    on_text: Callable[[str, bool], None] | None
 
 
 class ChatService:
@@ -138,7 +94,7 @@ class ChatService:
                 stored = await asyncio.to_thread(self.store.history, conversation_id=conversation_id, limit=9)
                 history = [HistoryTurn(t["role"], t["text"]) for t in stored[:-1]]  # the last is this turn
             said = [HistoryTurn(t.role, t.text) for t in history or ()]  # the screenshot is the turn's own
-            turn = _Turn(conversation_id, question_id, question, started, said, on_text)
+            turn = Turn(conversation_id, question_id, question, started, said, on_text)
             return await self._answer(turn, shot, rung)
         except SnapDeskError as error:
             await self._failed(question_id, error.code)
@@ -200,7 +156,7 @@ class ChatService:
             raise SessionNotFoundError(f"no session {session_id}")  # missing and someone else's look alike
         return context
 
-    async def _answer(self, turn: _Turn, shot: Screenshot, rung: str) -> ChatResult:
+    async def _answer(self, turn: Turn, shot: Screenshot, rung: str) -> ChatResult:
         # An unread upload's answer depends on the screenshot nobody read: never one cached for the text alone.
         key = None if shot.unread else self._answer_key(turn, shot.digest)
         cached = self.cache.get(key) if key else None
@@ -243,7 +199,7 @@ class ChatService:
             self.cache.set(key, value, ttl=self.cache_ttl)
         return await self._finish(turn, answer, rung, False)
 
-    def _work(self, turn: _Turn, shot: Screenshot, rung: str, deadline: float) -> Callable[[], Answer]:
+    def _work(self, turn: Turn, shot: Screenshot, rung: str, deadline: float) -> Callable[[], Answer]:
         """The blocking work of answering on `rung`. Below the model's rungs the model is not called: its guard
         answers with the offline engine."""
         assistant = self.fast_assistant if rung == "fast" else self.assistant
@@ -258,7 +214,7 @@ class ChatService:
             on_text=turn.on_text,
         )
 
-    def _answer_key(self, turn: _Turn, digest: str | None) -> str:
+    def _answer_key(self, turn: Turn, digest: str | None) -> str:
         return cache_key(
             "answer",
             digest,
@@ -269,7 +225,7 @@ class ChatService:
             [t.text for t in turn.history[-2:]],
         )
 
-    async def _finish(self, turn: _Turn, answer: Answer, tier: str, cached: bool) -> ChatResult:
+    async def _finish(self, turn: Turn, answer: Answer, tier: str, cached: bool) -> ChatResult:
         latency = round((time.perf_counter() - turn.started) * 1000, 2)
         handover = handover_of(answer)
         message_id = await asyncio.to_thread(
@@ -296,7 +252,7 @@ class ChatService:
         self.metrics.tiers.labels(tier).inc()
         return ChatResult(turn.conversation_id, message_id, turn.question, answer, tier, cached, latency)
 
-    async def _held(self, turn: _Turn) -> ChatResult:
+    async def _held(self, turn: Turn) -> ChatResult:
         """The holding reply for a question already recorded: the question is done with (ok), nothing answered."""
         await asyncio.to_thread(self.store.complete_message, message_id=turn.question_id, status="ok")
         return self._holding(turn.conversation_id, turn.question, turn.started)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..assistant import Assistant
 from ..config import Settings
@@ -12,6 +12,7 @@ from ..store.cache import Cache, MemoryCache, RedisCache
 from .background import HandoverDelivery
 from .chat import ChatService
 from .ladder import Ladder
+from .live import Arrivals
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 
@@ -27,6 +28,7 @@ class AppState:
     metrics: Metrics
     chat: ChatService
     delivery: HandoverDelivery | None = None
+    arrivals: Arrivals = field(default_factory=Arrivals)  # wakes customers' pages waiting for a person's reply
     warm: bool = False  # the pipeline has answered once (readiness waits for it)
 
     def warm_up(self) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
-from .chat import ChatResult
+from .turn import ChatResult
 
 Piece = tuple[str, bool]  # (text, reset): reset withdraws the text sent so far
 

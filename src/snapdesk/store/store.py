@@ -23,6 +23,9 @@ from snapdesk.store.keys import ApiKeyStore
 from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Handover, Message
 from snapdesk.store.protocol import TurnContext
 
+# A conversation's case is claimed in the operator inbox: a person holds it and the assistant does not answer.
+_HELD_BY_PERSON = exists().where(Handover.conversation_id == Conversation.id, Handover.state == "claimed")
+
 
 class _Settings(Protocol):
     @property
@@ -60,7 +63,6 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
         someone else's; else whether a person owns it now (its case claimed in the operator inbox: the assistant
         does not answer) and its newest screenshot, for a follow-up that sends none (a failed turn's image counts
         too: the answer failed, not the image; a refused image is recorded without a digest)."""
-        claimed = exists().where(Handover.conversation_id == Conversation.id, Handover.state == "claimed")
         last_image = (
             select(Message.image_digest)
             .where(Message.conversation_id == Conversation.id, Message.image_digest.is_not(None))
@@ -68,7 +70,9 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
             .limit(1)
             .scalar_subquery()
         )
-        query = select(claimed, last_image).where(Conversation.id == conversation_id, Conversation.owner == owner)
+        query = select(_HELD_BY_PERSON, last_image).where(
+            Conversation.id == conversation_id, Conversation.owner == owner
+        )
         with self._session() as s, s.begin():
             row = s.execute(query).first()
         return None if row is None else TurnContext(held_by_person=bool(row[0]), last_image_digest=row[1])
@@ -137,6 +141,23 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
                 "updated_at": conversation.updated_at,
                 "messages": [m.as_dict() for m in messages_of(s, conversation_id)],
             }
+
+    def messages_after(self, *, conversation_id: str, owner: str, after: str | None) -> dict[str, Any] | None:
+        """The conversation's messages written after the message `after` (all of them without it, or when it is
+        not one of this conversation's), and whether a person holds it now; None when it is missing or someone
+        else's. What a customer's open page asks for while it waits for a person's reply."""
+        with self._session() as s, s.begin():
+            held = s.scalar(
+                select(_HELD_BY_PERSON).where(Conversation.id == conversation_id, Conversation.owner == owner)
+            )
+            if held is None:
+                return None
+            query = select(Message).where(Message.conversation_id == conversation_id)
+            since = select(Message.created_at).where(Message.id == after, Message.conversation_id == conversation_id)
+            if after and (cursor := s.scalar(since)) is not None:
+                query = query.where(Message.created_at > cursor)
+            messages = [m.as_dict() for m in s.scalars(query.order_by(Message.created_at))]
+            return {"messages": messages, "held_by_person": bool(held)}
 
     def conversation_has_image(self, *, conversation_id: str, owner: str, digest: str) -> bool:
         """Whether a message of this owner's conversation carries this screenshot."""

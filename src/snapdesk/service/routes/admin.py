@@ -8,10 +8,11 @@ admin_console.py, a router of its own under the same prefix and tag.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from ...errors import SnapDeskError
 from ..deps import State, Text, error_responses
@@ -32,6 +33,20 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 class NotFoundError(SnapDeskError):
     code = "not_found"
     http_status = 404
+
+
+class Operator(BaseModel):
+    key_id: str = Field(description="The key's id: what a case records as its holder.")
+    name: str
+    role: Literal["admin", "agent"] = Field(
+        description="admin: everything in the console; agent: the inbox and conversations."
+    )
+
+
+@router.get("/me", response_model=Operator, responses=error_responses(OPERATOR_ERRORS))
+async def me(caller: OperatorDep) -> dict[str, Any]:
+    """Who the console is signed in as: it shows an agent the inbox and conversations only."""
+    return {"key_id": caller.key_id, "name": caller.name, "role": "admin" if caller.admin else "agent"}
 
 
 @router.get("/handovers", response_model=Handovers, responses=error_responses(ADMIN_ERRORS))

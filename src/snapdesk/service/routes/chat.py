@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, WithJsonSchema
 
 from ...errors import ImageTooLargeError, SnapDeskError
-from ..chat import ChatResult
 from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
 from ..streaming import LiveAnswer
+from ..turn import ChatResult
 
 router = APIRouter(tags=["chat"])
 

@@ -156,7 +156,9 @@ async def reply(request: Request, state: State, caller: OperatorDep, case_id: Ca
     request.state.log_fields = {"case": case_id, "reply": mask_pii(body.text)}
     write = partial(state.store.reply_to_case, agent_id=caller.key_id, agent_name=caller.name, text=body.text)
     replied = await asyncio.to_thread(write, case_id=case_id)
-    return {"message_id": replied[0], "case": _changed(replied, case_id, caller, replying=True)}
+    case = _changed(replied, case_id, caller, replying=True)
+    state.arrivals.notify(case["conversation_id"])  # the customer's open page, if it waits on this replica
+    return {"message_id": replied[0], "case": case}
 
 
 @router.post("/{case_id}/resolve", response_model=Case, responses=CHANGE_ERRORS)
@@ -164,4 +166,6 @@ async def resolve(state: State, caller: OperatorDep, case_id: CaseId) -> dict[st
     """Close the case (open, or held by this key; an admin key may close one another agent holds): the assistant
     answers in the conversation again."""
     close = partial(state.store.resolve_case, agent_id=caller.key_id, any_holder=caller.admin)
-    return _changed(await asyncio.to_thread(close, case_id=case_id), case_id, caller)
+    case = _changed(await asyncio.to_thread(close, case_id=case_id), case_id, caller)
+    state.arrivals.notify(case["conversation_id"])
+    return case

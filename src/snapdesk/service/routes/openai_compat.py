@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...answer import HistoryTurn
 from ...errors import SnapDeskError
-from ..chat import ChatResult
 from ..deps import CALLER_ERRORS, CallerDep, State, Text, error_responses
 from ..image_urls import read_image_url
 from ..state import AppState
 from ..streaming import LiveAnswer
+from ..turn import ChatResult
 
 router = APIRouter(tags=["openai"])
 MODEL = "snapdesk"

@@ -1,12 +1,15 @@
-"""GET /sessions/{id}: the conversation with its messages, and its screenshots; POST /feedback."""
+"""GET /sessions/{id}: the conversation with its messages, its screenshots, and (long polling) the messages that
+arrive while the customer's page is open; POST /feedback."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -16,6 +19,7 @@ from ..screenshots import Digest, ScreenshotNotFoundError, screenshot_response, 
 from .chat import Evidence
 
 router = APIRouter(tags=["sessions"])
+MAX_WAIT_SECONDS = 30  # under the idle timeouts of ordinary proxies (60 s for nginx)
 
 
 class MessageNotFoundError(SessionNotFoundError):
@@ -61,6 +65,54 @@ async def get_session(session_id: Text, state: State, caller: CallerDep) -> dict
     if found is None:
         raise SessionNotFoundError(f"no session {session_id}")
     return found
+
+
+class NewMessages(BaseModel):
+    messages: list[SessionMessage] = Field(description="Written after the message `after`, oldest first.")
+    held_by_person: bool = Field(
+        description="A person holds the conversation (operator inbox): they, not the assistant, answer in it now."
+    )
+
+
+@router.get(
+    "/sessions/{session_id}/messages",
+    response_model=NewMessages,
+    responses=error_responses({**CALLER_ERRORS, **INVALID, 404: "No such session for this key"}),
+)
+async def new_messages(
+    request: Request,
+    session_id: Text,
+    state: State,
+    caller: CallerDep,
+    after: Annotated[
+        Text | None,
+        Query(max_length=64, description="The id of the last message the client has; without it, every message."),
+    ] = None,
+    wait: Annotated[
+        float, Query(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for a new message before answering.")
+    ] = 0,
+) -> dict[str, Any]:
+    """Long polling: the messages after `after`, answered as soon as there is one (a person's reply from the
+    operator inbox, say) or when `wait` seconds have passed with none. Works behind any ordinary proxy."""
+
+    def look() -> Awaitable[dict[str, Any] | None]:
+        find = partial(state.store.messages_after, conversation_id=session_id, owner=caller.owner, after=after)
+        return asyncio.to_thread(find)
+
+    # Request.is_disconnected() never sees a disconnect behind the HTTP middleware: a task waits for it instead.
+    watcher = asyncio.ensure_future(_until_disconnected(request))
+    try:
+        found = await state.arrivals.wait_for_new(session_id, look, seconds=wait, gone=watcher.done)
+    finally:
+        watcher.cancel()
+    if found is None:
+        raise SessionNotFoundError(f"no session {session_id}")
+    return found
+
+
+async def _until_disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass  # the (empty) body of the GET
 
 
 @router.get(

@@ -47,11 +47,13 @@ export class ApiError extends Error {
 }
 
 // A call to the admin API with the key; JSON back, or an ApiError carrying the service's own message.
-export async function api(path, { method = "GET", body, raw = false } = {}) {
+export async function api(path, { method = "GET", body, json, raw = false } = {}) {
+  const headers = { Authorization: `Bearer ${adminKey.get()}` };
+  if (json !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(new URL(path, BASE), {
     method,
-    body,
-    headers: { Authorization: `Bearer ${adminKey.get()}` },
+    body: json !== undefined ? JSON.stringify(json) : body,
+    headers,
   });
   if (!response.ok) {
     let message = `HTTP ${response.status}`;

@@ -1,19 +1,35 @@
-// The operators' console: sign-in, tabs, conversations with their screenshots, the hand-over queue.
-// Charts live in admin-charts.js, the knowledge base and the "try it" box in admin-kb.js.
-import { adminKey, api, ApiError, el, imageURL, keyValues, passageList, screenshot, timingBars, when } from "./admin-dom.js";
+// The operators' console: sign-in (an admin key, or an agent's: the inbox and conversations only), tabs, and
+// conversations with their screenshots. The inbox lives in admin-inbox.js, charts in admin-charts.js, the
+// knowledge base and the "try it" box in admin-kb.js.
+import { adminKey, api, ApiError, el, when } from "./admin-dom.js";
 import { showCharts } from "./admin-charts.js";
+import { setUpInbox, showInbox } from "./admin-inbox.js";
 import { setUpTry, showKnowledgeBase } from "./admin-kb.js";
+import { handoverSummary, messageList } from "./admin-messages.js";
 import { errorText, named, t, translatePage } from "./admin-i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const tabs = { conversations: showConversations, handovers: showHandovers, charts: showCharts, kb: showKnowledgeBase, try: () => {} };
-let current = "conversations";
+const tabs = { inbox: showInbox, conversations: showConversations, charts: showCharts, kb: showKnowledgeBase, try: () => {} };
+const FOR_AGENTS = ["inbox", "conversations"];
+let current = "inbox";
 
-function signedIn(yes) {
-  $("login").hidden = yes;
-  $("tabs").hidden = !yes;
-  $("logout").hidden = !yes;
-  for (const section of document.querySelectorAll(".tab")) section.hidden = !yes || section.id !== current;
+// Signed in as `operator` ({key_id, name, role}; null: signed out). An agent sees the tabs agents may use.
+function signedIn(operator) {
+  $("login").hidden = Boolean(operator);
+  $("tabs").hidden = !operator;
+  $("logout").hidden = !operator;
+  $("who").textContent = operator ? `${operator.name} (${t(`role_${operator.role}`)})` : "";
+  for (const button of $("tabs").querySelectorAll("button")) {
+    button.hidden = operator?.role === "agent" && !FOR_AGENTS.includes(button.dataset.tab);
+  }
+  for (const section of document.querySelectorAll(".tab")) section.hidden = !operator || section.id !== current;
+}
+
+async function signIn() {
+  const operator = await api("admin/me"); // an admin or agent key, else 401/403
+  setUpInbox(operator, failed);
+  signedIn(operator);
+  await open(current);
 }
 
 async function open(tab) {
@@ -34,7 +50,7 @@ async function open(tab) {
 function failed(error) {
   if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
     adminKey.clear();
-    signedIn(false);
+    signedIn(null);
     $("login-error").textContent = errorText(error);
     return;
   }
@@ -47,10 +63,8 @@ $("login").addEventListener("submit", async (event) => {
   adminKey.set($("key").value.trim());
   $("login-error").textContent = "";
   try {
-    await api("admin/handovers?limit=1"); // the key must be an admin key: 403 otherwise
+    await signIn();
     $("key").value = "";
-    signedIn(true);
-    await open(current);
   } catch (error) {
     adminKey.clear();
     $("login-error").textContent = errorText(error);
@@ -59,7 +73,7 @@ $("login").addEventListener("submit", async (event) => {
 
 $("logout").addEventListener("click", () => {
   adminKey.clear();
-  signedIn(false);
+  location.reload(); // nothing of the signed-out operator's stays on the page (the inbox's timer included)
 });
 
 $("tabs").addEventListener("click", (event) => {
@@ -111,89 +125,12 @@ async function showConversation(id, row) {
     el("h2", {}, t("conversation")),
     el("p", { class: "muted" }, `${view.id} · ${view.owner} · ${t("started", { time: when(view.created_at) })}`),
   );
-  const messages = view.messages;
-  messages.forEach((m, i) => {
-    // A screenshot's boxes are on the answer that read it: the next assistant message.
-    const answer = messages.slice(i + 1).find((n) => n.role === "assistant");
-    panel.append(m.role === "user" ? question(m, answer) : reply(m));
-  });
+  panel.append(...messageList(view.messages));
   for (const h of view.handovers) panel.append(el("div", { class: "card" }, el("h3", {}, t("handoverTo", { team: h.team || t("defaultTeam") })), handoverSummary(h)));
-}
-
-function question(m, answer) {
-  return el(
-    "section",
-    { class: "message user" },
-    el("span", { class: "who" }, t("customer")), el("span", { class: "muted" }, when(m.created_at)),
-    m.status !== "ok" ? el("span", { class: "badge down" }, `${m.status}${m.error_code ? `: ${m.error_code}` : ""}`) : null,
-    el("p", { class: "text" }, m.text),
-    m.image_digest ? screenshot(imageURL(m.image_digest), answer?.evidence || [], t("customerShot")) : null,
-  );
-}
-
-function reply(m) {
-  return el(
-    "section",
-    { class: "message assistant" },
-    el("span", { class: "who" }, "SnapDesk"), el("span", { class: "muted" }, when(m.created_at)), " ",
-    el("span", { class: "badge", title: m.intent || "" }, named("intent", m.intent || "?")),
-    el("span", { class: "badge", title: m.tier || "" }, named("tier", m.tier || "?")),
-    m.cached ? el("span", { class: "badge" }, t("cached")) : null,
-    m.escalate ? el("span", { class: "badge escalated" }, t("handedOverTo", { team: m.team || t("defaultShort") })) : null,
-    m.feedback.map((f) => el("span", { class: `badge ${f.rating}`, title: f.comment || "" }, t(f.rating === "down" ? "thumbsDown" : "thumbsUp"), f.comment ? ` ${f.comment}` : "")),
-    el("p", { class: "text" }, m.text),
-    el("h3", {}, t("evidence")),
-    m.evidence.length
-      ? el("ul", {}, m.evidence.map((e) => el("li", {}, e.text, (e.cues || []).map((c) => el("span", { class: "badge" }, c)))))
-      : el("p", { class: "muted" }, t("none")),
-    el("h3", {}, t("fields")), keyValues(m.fields),
-    el("h3", {}, t("passagesConsulted")), passageList(m.passages),
-    el("h3", {}, t("timingsOf", { ms: m.latency_ms ?? "?" })), timingBars(m.timings),
-  );
-}
-
-// ---- hand-overs
-
-function handoverSummary(h) {
-  const s = h.summary || {};
-  return el(
-    "div",
-    {},
-    el("p", { class: "muted" }, t("handoverLine", { time: when(h.created_at), intent: named("intent", s.intent || "?"), attempts: h.attempts }),
-      h.last_error ? t("lastError", { error: h.last_error }) : ""),
-    el("p", { class: "text" }, s.answer || ""),
-    el("h3", {}, t("fields")), keyValues(s.fields),
-    el("h3", {}, t("onScreenshot")),
-    (s.evidence || []).length ? el("ul", {}, s.evidence.map((e) => el("li", {}, e))) : el("p", { class: "muted" }, t("none")),
-    el("h3", {}, t("passages")),
-    (s.passages || []).length ? el("ul", {}, s.passages.map((p) => el("li", {}, p))) : el("p", { class: "muted" }, t("none")),
-  );
-}
-
-async function showHandovers() {
-  const { handovers } = await api("admin/handovers?limit=200");
-  const list = $("handover-list");
-  list.replaceChildren();
-  if (!handovers.length) list.append(el("li", { class: "muted" }, t("queueEmpty")));
-  for (const h of handovers) {
-    list.append(
-      el("li", { class: "handover" },
-        el("div", { class: "row-between" },
-          el("h2", {}, h.team || t("defaultTeam")),
-          el("button", { type: "button", onclick: () => openConversation(h.conversation_id) }, t("openConversation"))),
-        handoverSummary(h)),
-    );
-  }
-}
-
-async function openConversation(id) {
-  await open("conversations");
-  const row = [...$("conversation-rows").children].find((r) => r.dataset.id === id);
-  await showConversation(id, row).catch(failed);
 }
 
 translatePage();
 for (const option of $("filters").elements.tier.options) if (option.value) option.textContent = named("tier", option.value);
 setUpTry(failed);
-signedIn(Boolean(adminKey.get()));
-if (adminKey.get()) open(current);
+signedIn(null);
+if (adminKey.get()) signIn().catch(failed);

@@ -95,6 +95,17 @@ export async function session(state, id) {
   return response.json();
 }
 
+// Messages written after `after` (null: all), waiting up to `wait` seconds for one; null when the session is gone.
+export async function messages(state, id, after, wait) {
+  const query = new URLSearchParams({ wait: String(wait) });
+  if (after) query.set("after", after);
+  const path = `sessions/${encodeURIComponent(id)}/messages?${query}`;
+  const response = await fetch(new URL(path, BASE), { headers: headers(state) });
+  if (response.status === 404) return null;
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
 // One of the session's screenshots as a Blob, or null (gone after the retention period, or refused).
 export async function screenshot(state, sessionId, digest) {
   const path = `sessions/${encodeURIComponent(sessionId)}/images/${encodeURIComponent(digest)}`;

@@ -8,6 +8,7 @@ const state = api.load();
 state.meta ||= {}; // message id -> {fields, evidence, rating}: what GET /sessions does not return
 let pending = null; // the chosen screenshot, sent with the next question
 let shown = null; // the picture on the preview: {src, w, h} with w, h its original size in pixels
+const live = { session: null, cursor: null, running: false, replies: new Set() }; // waiting for a person's reply
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -90,10 +91,11 @@ async function keepCopy(file, picture) {
 
 // ---- the conversation
 
-function say(text, kind) {
+function say(text, kind, who) {
   $("empty").hidden = true;
   const item = el("li", `msg ${kind}`);
-  item.append(el("span", "who visually-hidden", kind === "user" ? t("you") : t("bot")), el("p", "text", text));
+  const name = who || (kind === "user" ? t("you") : t("bot"));
+  item.append(el("span", kind === "agent" ? "who" : "who visually-hidden", name), el("p", "text", text));
   $("log").append(item);
   toBottom();
   return item;
@@ -211,6 +213,7 @@ async function send(event) {
     showEvidence(data.evidence);
     toBottom();
     api.save(state);
+    listen();
   } catch (error) {
     item.className = "msg bot error";
     body.textContent = t("error", { message: error.message });
@@ -233,6 +236,8 @@ async function restore() {
     if (message.role === "user") {
       const item = say(message.text, "user");
       if (message.image_digest) item.append(el("span", "attached", t("attached")));
+    } else if (message.role === "agent") {
+      showReply(message);
     } else {
       finishAnswer(say(message.text, "bot"), { ...message, message_id: message.id });
       last = message.evidence || [];
@@ -243,6 +248,43 @@ async function restore() {
   if (state.shot) showPicture(state.shot);
   else await showStoredPicture(found.messages);
   showEvidence(last);
+  listen(found.messages.at(-1)?.id);
+}
+
+// ---- a person's replies (the operator inbox), arriving while the page is open
+
+function showReply(message) {
+  if (live.replies.has(message.id)) return;
+  live.replies.add(message.id);
+  const item = say(message.text, "agent", t("person", { name: message.agent_name || t("team") }));
+  item.setAttribute("role", "status"); // read out by screen readers as it arrives
+}
+
+// Long polling, one request at a time while the page has a session: each answer brings the messages written
+// since the last one seen (the page's own turns among them, already shown). A new conversation starts afresh.
+async function listen(cursor = null) {
+  if (live.running) return;
+  live.running = true;
+  live.session = state.session;
+  live.cursor = cursor;
+  while (state.session) {
+    if (live.session !== state.session) Object.assign(live, { session: state.session, cursor: null });
+    const session = live.session;
+    const found = await api.messages(state, session, live.cursor, 25).catch(() => undefined);
+    if (found === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 5000)); // offline, or the server restarting
+      continue;
+    }
+    if (found === null || session !== state.session) continue; // gone, or the customer started a new one
+    for (const message of found.messages) {
+      if (message.role === "agent") {
+        showReply(message);
+        if (document.body.classList.contains("embed")) window.parent.postMessage({ snapdesk: "reply" }, "*");
+      }
+      live.cursor = message.id;
+    }
+  }
+  live.running = false;
 }
 
 // No local copy (localStorage was full, or cleared but for the session): the session's last screenshot from

@@ -59,6 +59,14 @@
     button.setAttribute("aria-label", opening ? label.close : label.open);
     button.replaceChildren(opening ? cross : bubble);
     if (opening) frame.focus();
+    button.style.outline = "";
+  });
+
+  // The chat page says when a person's reply arrives while the chat is closed: the button is ringed until opened.
+  window.addEventListener("message", (event) => {
+    if (event.source !== frame.contentWindow || event.data?.snapdesk !== "reply" || !frame.hidden) return;
+    button.style.outline = "4px solid #f0a500";
+    button.setAttribute("aria-label", `${label.open} (${zh ? "有新回复" : "new reply"})`);
   });
 
   const mount = () => document.body.append(frame, button);
