@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `snapdesk serve` listens on.")
     port: int = Field(default=8000, description="Port `snapdesk serve` listens on.")
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database and stored screenshots.")
+    regression_set: Path | None = Field(
+        default=None,
+        description="Evaluation set the console's 'save as test case' appends to (eval-format.md; `snapdesk eval` "
+        "runs it). Empty: <data_dir>/regression.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Empty: SQLite in the data folder.",

@@ -4,15 +4,18 @@ page, two agents in the console, each in a browser context of their own (own sto
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
+from snapdesk.knowledge import demo_kb_path
 from snapdesk.service.person import PERSON_REPLY
 from tests.screens import phone_screen, to_bytes
 from tests.web.conftest import free_port, start_server
@@ -28,14 +31,18 @@ class Shop:
     url: str
     alice: str
     bob: str
+    admin: str
     risk_png: Path
+    kb: Path
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     root = tmp_path_factory.mktemp("inbox-flow")
     env = {**os.environ, "SNAPDESK_DATA_DIR": str(root / "data")}
-    alice, bob = _key(env, "--agent", "alice"), _key(env, "--agent", "bob")
+    alice, bob, admin = _key(env, "--agent", "alice"), _key(env, "--agent", "bob"), _key(env, "ops", "--admin")
+    kb = root / "kb"
+    shutil.copytree(demo_kb_path(), kb)  # the shop's own folder: accepted passages are written to it
     risk = phone_screen(
         "收银台",
         rows=[("订单编号", "202611240087731"), ("需支付", "¥3,299.00")],
@@ -44,9 +51,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     (root / "risk.png").write_bytes(to_bytes(risk))
     port = free_port()
     # Public chat: the customer's browser needs no key although the shop has keys (its agents').
-    process = start_server(port, root / "data", {"SNAPDESK_PUBLIC_CHAT": "1", "SNAPDESK_RATE_LIMIT_PER_MINUTE": "0"})
+    server_env = {"SNAPDESK_PUBLIC_CHAT": "1", "SNAPDESK_RATE_LIMIT_PER_MINUTE": "0", "SNAPDESK_KB_PATH": str(kb)}
+    process = start_server(port, root / "data", server_env)
     try:
-        yield Shop(f"http://127.0.0.1:{port}", alice, bob, root / "risk.png")
+        yield Shop(f"http://127.0.0.1:{port}", alice, bob, admin, root / "risk.png", kb)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -111,3 +119,43 @@ def test_an_agent_claims_replies_and_resolves_while_the_customer_watches(
     finally:
         for context in (customer, alice, bob):
             context.close()
+
+
+def test_an_admin_turns_a_resolved_case_into_a_passage_and_a_test_case(
+    browser: Any, shop: Shop, artifacts: Path
+) -> None:
+    customer = httpx.Client(base_url=shop.url, headers={"X-SnapDesk-Browser": "learning-loop-customer"}, timeout=120)
+    alice = httpx.Client(base_url=shop.url, headers={"Authorization": f"Bearer {shop.alice}"})
+    asked = customer.post("/chat", data={"text": "发票抬头开错了能重新开吗？"}).json()
+    assert asked["escalate"] is True, asked["answer"]
+    (case,) = [c for c in alice.get("/admin/inbox").json()["cases"] if c["conversation_id"] == asked["session_id"]]
+    assert alice.post(f"/admin/inbox/{case['id']}/claim").status_code == 200
+    reply = {"text": "发票开具后 30 天内可以在“订单详情-发票”里申请换开一次，原发票自动作废。"}
+    assert alice.post(f"/admin/inbox/{case['id']}/reply", json=reply).status_code == 201
+    assert alice.post(f"/admin/inbox/{case['id']}/resolve").status_code == 200
+
+    context = person(browser)
+    try:
+        page = context.new_page()
+        page.goto(shop.url + "/admin")
+        page.fill("#key", shop.admin)
+        page.click("#login button[type=submit]")
+        page.select_option("#inbox-filters select[name=view]", "resolved")
+        page.locator(f"#case-list li[data-id='{case['id']}'] button").click()
+        expect(page.locator("#case-actions")).to_have_text("")  # nothing left to claim or resolve
+        page.locator("#case-reply button[data-action=draft]").click()
+        expect(page.locator("pre.diff .added").first).to_contain_text("+# 客服回复整理")
+        expect(page.locator("pre.diff")).to_contain_text("申请换开一次")
+        page.locator("button[data-action=accept]").click()
+        expect(page.locator(".learning .status")).to_contain_text("reloaded")
+        assert "申请换开一次" in (shop.kb / "客服回复整理.md").read_text(encoding="utf-8")
+
+        page.locator("#case-conversation button[data-action=test-case]").first.click()
+        page.locator(".test-case label.fact", has_text="30 天内可以在").locator("input").check()
+        page.locator(".test-case button[type=submit]").click()
+        expect(page.locator(".test-case .status")).to_contain_text("snapdesk eval")
+        page.screenshot(path=artifacts / "console-learning.png", full_page=True)
+    finally:
+        context.close()
+    again = customer.post("/chat", data={"text": "发票抬头开错了能重新开吗？"}).json()
+    assert again["escalate"] is False and "申请换开一次" in again["answer"], again["answer"]

@@ -23,7 +23,7 @@ from ..errors import SnapDeskError
 from ..web import pages
 from .background import purge_periodically
 from .body_limit import BodyLimit, body_limit_for
-from .routes import admin, admin_console, chat, health, inbox, openai_compat, sessions
+from .routes import admin, admin_console, chat, health, inbox, learning, openai_compat, sessions
 from .state import AppState, build_state
 
 log = logging.getLogger("snapdesk.requests")
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     )
     if state is not None:
         app.state.snapdesk = state
-    for module in (chat, sessions, health, openai_compat, admin, admin_console, inbox, pages):
+    for module in (chat, sessions, health, openai_compat, admin, admin_console, inbox, learning, pages):
         app.include_router(module.router)
 
     @app.exception_handler(SnapDeskError)

@@ -2,6 +2,7 @@
 // the customer's conversation and resolves it. The case on screen is looked at again every few seconds, so the
 // customer's new messages appear without a reload; the reply being typed is left alone.
 import { api, el, when } from "./admin-dom.js";
+import { draftButton } from "./admin-learning.js";
 import { messageList } from "./admin-messages.js";
 import { errorText, named, t } from "./admin-i18n.js";
 
@@ -13,6 +14,7 @@ let failed = () => {};
 
 export function setUpInbox(operator, onFailure) {
   me = operator;
+  document.body.dataset.role = operator.role; // what an agent may not do (accept a passage, save a case) is hidden
   failed = onFailure;
   $("inbox-filters").addEventListener("change", () => showInbox().catch(failed));
   $("inbox-refresh").addEventListener("click", () => showInbox().catch(failed));
@@ -65,7 +67,7 @@ async function refresh() {
   const view = await api(`admin/inbox/${encodeURIComponent(shown.id)}`);
   const last = view.messages.at(-1)?.id || null;
   if (last !== shown.last) {
-    $("case-conversation").replaceChildren(el("h3", {}, t("conversation")), ...messageList(view.messages));
+    $("case-conversation").replaceChildren(el("h3", {}, t("conversation")), ...messageList(view.messages, view.conversation_id));
     shown.last = last;
   }
   const holder = view.state === "claimed" ? view.claimed_by : null;
@@ -80,11 +82,12 @@ async function refresh() {
       view.summary?.intent ? ` · ${named("intent", view.summary.intent)}` : ""),
   );
   const mine = holder === me.key_id;
-  $("case-actions").replaceChildren(
-    view.state === "open" ? action("claim", "claim", view) : null,
-    view.state === "open" || mine || (holder && me.role === "admin") ? action("resolve", "resolve", view) : null,
-  );
-  $("case-reply").replaceChildren(...(mine ? [replyForm(view)] : []));
+  const actions = [
+    view.state === "open" && action("claim", "claim", view),
+    (view.state === "open" || mine || (holder && me.role === "admin")) && action("resolve", "resolve", view),
+  ];
+  $("case-actions").replaceChildren(...actions.filter(Boolean)); // replaceChildren would write "null" as text
+  $("case-reply").replaceChildren(...(mine ? [replyForm(view)] : []), ...(view.state === "resolved" ? [draftButton(view.id)] : []));
 }
 
 function action(name, label, view) {

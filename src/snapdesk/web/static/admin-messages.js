@@ -2,17 +2,21 @@
 // answer read), SnapDesk's answers (evidence, fields, passages, timings) and people's replies; hand-over summaries.
 import { el, imageURL, keyValues, passageList, screenshot, timingBars, when } from "./admin-dom.js";
 import { named, t } from "./admin-i18n.js";
+import { testCaseButton } from "./admin-learning.js";
 
 // Each message of a conversation, in order. A screenshot's boxes are on the answer that read it: the next one.
-export function messageList(messages) {
+// `conversationId` given: each customer message offers "save as test case" (admin-learning.js).
+export function messageList(messages, conversationId = null) {
   return messages.map((m, i) => {
     if (m.role === "agent") return personReply(m);
     if (m.role === "assistant") return reply(m);
-    return question(m, messages.slice(i + 1).find((n) => n.role === "assistant"));
+    const section = question(m, messages.slice(i + 1).find((n) => n.role === "assistant"));
+    if (conversationId) section.append(testCaseButton(conversationId, m.id));
+    return section;
   });
 }
 
-export function question(m, answer) {
+function question(m, answer) {
   return el(
     "section",
     { class: "message user" },

@@ -125,7 +125,7 @@ async function showConversation(id, row) {
     el("h2", {}, t("conversation")),
     el("p", { class: "muted" }, `${view.id} · ${view.owner} · ${t("started", { time: when(view.created_at) })}`),
   );
-  panel.append(...messageList(view.messages));
+  panel.append(...messageList(view.messages, view.id));
   for (const h of view.handovers) panel.append(el("div", { class: "card" }, el("h3", {}, t("handoverTo", { team: h.team || t("defaultTeam") })), handoverSummary(h)));
 }
 
