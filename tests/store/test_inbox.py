@@ -18,7 +18,9 @@ def held(store: Store, conversation_id: str) -> bool:
     return context.held_by_person
 
 
-def handed_over(store: Store, *, team: str = "支付风控组", conversation_id: str | None = None) -> tuple[str, str]:
+def handed_over(
+    store: Store, *, team: str | None = "支付风控组", conversation_id: str | None = None
+) -> tuple[str, str]:
     """A question and an escalated answer with its hand-over, as a chat turn records them: (conversation, case)."""
     conversation_id, question = store.begin_turn(owner="key:shop", conversation_id=conversation_id, text="付不了钱")
     handover = {"team": team, "summary": SUMMARY}

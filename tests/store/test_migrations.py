@@ -13,7 +13,16 @@ from sqlalchemy import create_engine, inspect
 from snapdesk.store import Store, current_revision, head_revision, upgrade
 from snapdesk.store.models import Base
 
-TABLES = {"api_keys", "conversations", "messages", "feedback", "handovers", "stored_images", "alembic_version"}
+TABLES = {
+    "api_keys",
+    "conversations",
+    "messages",
+    "feedback",
+    "handovers",
+    "stored_images",
+    "webhook_events",
+    "alembic_version",
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -28,7 +37,7 @@ def test_upgrade_creates_every_table_at_head(db_url: str) -> None:
     assert current_revision(db_url) is None
     upgrade(db_url)  # the module-level function, with a URL (PostgreSQL's carries a %-escaped search_path)
     assert _tables(db_url) == TABLES
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     assert current_revision(db_url) == head_revision()
 
 

@@ -1,10 +1,15 @@
-"""Work the service does on its own: delivering hand-overs to a webhook, purging old screenshots.
+"""Work the service does on its own: delivering hand-overs and what follows them to a webhook, purging old
+screenshots.
 
-A hand-over is stored before anyone is told about it, so a failing webhook never loses one: delivery
-is retried with exponential backoff (1 s, 2 s, 4 s … capped at 5 minutes) until the webhook answers
-2xx, and resumes after a restart from what the database says is undelivered. With a shared secret each POST is
-signed (`X-SnapDesk-Signature: t=<unix seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, the scheme Stripe's
-webhooks use): the receiver recomputes it to know the body came from this service, unchanged, and recently.
+The webhook hears of each hand-over (`handover.created`) and of what happens to its case afterwards: a person's
+reply (`handover.replied`) and its resolution (`handover.resolved`). Each is stored before anyone is told about it
+(store/outbox.py), in the transaction of the change itself, so a failing webhook or a crash never loses one. They go
+out one at a time, in the order they were written: when the webhook does not answer 2xx, delivery pauses and retries
+that same one with exponential backoff (1 s, 2 s, 4 s … capped at 5 minutes) before anything written after it, so
+the receiver never hears of a reply before the hand-over it answers. It resumes after a restart from what the
+database says is undelivered. With a shared secret each POST is signed (`X-SnapDesk-Signature: t=<unix
+seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, the scheme Stripe's webhooks use): the receiver recomputes it to know
+the body came from this service, unchanged, and recently.
 """
 
 from __future__ import annotations
@@ -30,7 +35,14 @@ def signature(secret: str, body: bytes, *, at: int) -> str:
     return f"t={at},v1={digest}"
 
 
-class HandoverDelivery:
+def webhook_body(item: dict[str, Any]) -> bytes:
+    """The POST body of a pending item (store.pending_webhooks): its event's name, its id (the same on every retry,
+    so a receiver can tell a repeat), and the event's fields."""
+    body = {"event": item["event"], "id": item["id"], **item["payload"]}
+    return json.dumps(body, ensure_ascii=False, default=str).encode()
+
+
+class WebhookDelivery:
     def __init__(
         self, *, store: Any, url: str, secret: str | None = None, timeout: float = 5.0, max_backoff: float = 300.0
     ) -> None:
@@ -39,42 +51,49 @@ class HandoverDelivery:
         self.secret = secret
         self.timeout = timeout
         self.max_backoff = max_backoff
-        self.wake = asyncio.Event()
-        self._next_try: dict[str, float] = {}
+        self.wake = asyncio.Event()  # set after a hand-over, a reply or a resolution: deliver now, not in a second
+        self._paused_until = 0.0  # monotonic; after a failure nothing is sent before then
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
             while True:
-                await self.deliver_due(client)
+                try:
+                    await self.deliver_due(client)
+                except Exception:  # the database away, say: what is pending stays stored, to be sent on a later pass
+                    log.exception("webhook delivery failed; trying again shortly")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
                 self.wake.clear()
 
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
+        """Send what is pending, oldest first, up to the first failure; how many the webhook accepted."""
+        if self._paused_until > time.monotonic():
+            return 0
         delivered = 0
-        pending = await asyncio.to_thread(self.store.undelivered_handovers, limit=50)
-        for handover in pending:
-            if self._next_try.get(handover["id"], 0.0) > time.monotonic():
-                continue
-            payload = {key: handover[key] for key in ("id", "conversation_id", "message_id", "team", "summary")}
-            body = json.dumps(payload, ensure_ascii=False, default=str).encode()
-            headers = {"content-type": "application/json"}
-            if self.secret:
-                headers["x-snapdesk-signature"] = signature(self.secret, body, at=int(time.time()))
-            try:
-                response = await client.post(self.url, content=body, headers=headers)
-                ok, error = response.is_success, None if response.is_success else f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-            await asyncio.to_thread(self.store.record_delivery, handover_id=handover["id"], delivered=ok, error=error)
-            if ok:
-                delivered += 1
-                self._next_try.pop(handover["id"], None)
-            else:
-                backoff = min(self.max_backoff, 2.0 ** handover["attempts"])
-                self._next_try[handover["id"]] = time.monotonic() + backoff
-                log.warning("hand-over %s not delivered (%s); next try in %.0f s", handover["id"], error, backoff)
+        pending = await asyncio.to_thread(self.store.pending_webhooks, limit=50)
+        for item in pending:
+            ok, error = await self._post(client, item)
+            record = {"kind": item["kind"], "item_id": item["id"], "delivered": ok, "error": error}
+            await asyncio.to_thread(self.store.record_webhook_attempt, **record)
+            if not ok:
+                backoff = min(self.max_backoff, 2.0 ** item["attempts"])
+                self._paused_until = time.monotonic() + backoff
+                log.warning("%s %s not delivered (%s); next try in %.0f s", item["event"], item["id"], error, backoff)
+                break
+            delivered += 1
         return delivered
+
+    async def _post(self, client: httpx.AsyncClient, item: dict[str, Any]) -> tuple[bool, str | None]:
+        """One POST: (whether the webhook accepted it, why not)."""
+        body = webhook_body(item)
+        headers = {"content-type": "application/json"}
+        if self.secret:
+            headers["x-snapdesk-signature"] = signature(self.secret, body, at=int(time.time()))
+        try:
+            response = await client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return response.is_success, None if response.is_success else f"HTTP {response.status_code}"
 
 
 async def purge_periodically(store: Any, *, retention_days: float, every: float = 3600.0) -> None:

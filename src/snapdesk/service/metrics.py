@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# People's times, from half a minute to three days.
+_CASE_BUCKETS = (30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 
 
 class Metrics:
@@ -43,6 +48,20 @@ class Metrics:
             ["dependency"],
             registry=self.registry,
         )
+        self.first_reply_seconds = Histogram(
+            "snapdesk_case_first_reply_seconds",
+            "Seconds from a hand-over to the first person's reply in its case, by team.",
+            ["team"],
+            buckets=_CASE_BUCKETS,
+            registry=self.registry,
+        )
+        self.resolve_seconds = Histogram(
+            "snapdesk_case_resolve_seconds",
+            "Seconds from a hand-over to its case being resolved, by team.",
+            ["team"],
+            buckets=_CASE_BUCKETS,
+            registry=self.registry,
+        )
 
     def observe_answer(self, *, timings: dict[str, float], engine: str | None, check: str | None) -> None:
         """An answer's stage timings, and its model check's verdict when a model answered."""
@@ -51,3 +70,10 @@ class Metrics:
                 self.stage_seconds.labels(stage[:-3]).observe(value / 1000)
         if check is not None:
             self.checks.labels(engine, check).inc()
+
+    def observe_case(self, case: dict[str, Any], *, until: str) -> None:
+        """A case's time from its hand-over to the moment `until` names (`first_reply_at`, `resolved_at`); the
+        caller observes it once, when its own change set that moment."""
+        histogram = {"first_reply_at": self.first_reply_seconds, "resolved_at": self.resolve_seconds}[until]
+        seconds = (case[until] - case["created_at"]).total_seconds()
+        histogram.labels(case["team"] or "default").observe(max(0.0, seconds))

@@ -9,7 +9,7 @@ from ..assistant import Assistant
 from ..config import Settings
 from ..store import Store
 from ..store.cache import Cache, MemoryCache, RedisCache
-from .background import HandoverDelivery
+from .background import WebhookDelivery
 from .chat import ChatService
 from .ladder import Ladder
 from .live import Arrivals
@@ -27,7 +27,7 @@ class AppState:
     limiter: RateLimiter
     metrics: Metrics
     chat: ChatService
-    delivery: HandoverDelivery | None = None
+    delivery: WebhookDelivery | None = None  # the webhook's: hand-overs, replies, resolutions
     arrivals: Arrivals = field(default_factory=Arrivals)  # wakes customers' pages waiting for a person's reply
     warm: bool = False  # the pipeline has answered once (readiness waits for it)
 
@@ -70,6 +70,6 @@ def build_state(settings: Settings, *, store: Store | None = None, assistant: As
         cache_ttl=settings.cache_ttl_seconds,
     )
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    delivery = HandoverDelivery(store=store, url=settings.webhook_url, secret=secret) if settings.webhook_url else None
+    delivery = WebhookDelivery(store=store, url=settings.webhook_url, secret=secret) if settings.webhook_url else None
     service.on_handover = delivery.wake.set if delivery else None
     return AppState(settings, assistant, store, cache, ladder, limiter, metrics, service, delivery)

@@ -1,5 +1,6 @@
 """Hand-overs to people: queued in the same transaction as the answer that asked for one, delivered by a worker
-(the webhook) that reports each attempt, so a crash between the two loses nothing.
+(the webhook) that reports each attempt, so a crash between the two loses nothing. The worker reads them with the
+events that follow them in their cases (store/outbox.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from snapdesk.store.base import StoreBase, new_id, utcnow
 from snapdesk.store.models import Handover
+from snapdesk.store.outbox import count_attempt
 
 # What a hand-over takes from its conversation's unresolved case when it joins it (see add_handover_row).
 _CASE_FIELDS = ("state", "claimed_by", "claimed_by_name", "claimed_at", "first_reply_at")
@@ -75,10 +77,4 @@ class HandoverStore(StoreBase):
     def record_delivery(self, *, handover_id: str, delivered: bool, error: str | None = None) -> bool:
         """Count one delivery attempt and its outcome; False when there is no such handover."""
         with self._session() as s, s.begin():
-            handover = s.get(Handover, handover_id, with_for_update=True)
-            if handover is None:
-                return False
-            handover.attempts += 1
-            handover.delivered = delivered
-            handover.last_error = None if delivered else error
-            return True
+            return count_attempt(s, Handover, handover_id, delivered, error)

@@ -8,6 +8,9 @@ A claim is a conditional UPDATE (`WHERE state = 'open'`): of two agents claiming
 replicas sharing PostgreSQL, the database lets exactly one change the rows; the other's UPDATE then finds them
 claimed and changes nothing, and that agent is told who holds the case. A reply is guarded the same way (only the
 holder's UPDATE matches), so a reply racing a resolve either lands before it or is refused, never after it.
+
+A reply and a resolution write their webhook event (store/outbox.py) in their own transaction: the receiver hears of
+every change that was made, and of none that was refused.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from sqlalchemy.orm import Session, aliased
 
 from snapdesk.store.admin import conversation_view
 from snapdesk.store.base import StoreBase, add_message, utcnow
-from snapdesk.store.models import Handover, UtcDateTime
+from snapdesk.store.models import Handover, Message, UtcDateTime
+from snapdesk.store.outbox import add_replied, add_resolved
 
 # The columns of a person's reply besides its text and author: no answer's metadata, nothing pending.
 _AGENT_REPLY = {"role": "agent", "escalate": False, "cached": False, "status": "ok"}
@@ -147,11 +151,13 @@ class InboxStore(StoreBase):
     ) -> tuple[str | None, dict[str, Any] | None]:
         """An agent's reply, added to the case's conversation as written (the customer may need the order number or
         address in it), and the time of the case's first reply: (the message's id, the case). The id is None when
-        the agent does not hold the case; (None, None) when there is no such case."""
+        the agent does not hold the case; (None, None) when there is no such case. With a reply, the case also says
+        whether it was the case's first (`first_reply`: the one that set `first_reply_at`)."""
         with self._session() as s, s.begin():
             row = s.get(Handover, case_id)
             if row is None:
                 return None, None
+            now = utcnow()  # unique in this process: first_reply_at equals it only if this reply set it
             holds = (
                 update(Handover)
                 .where(
@@ -159,20 +165,24 @@ class InboxStore(StoreBase):
                     Handover.state == "claimed",
                     Handover.claimed_by == agent_id,
                 )
-                .values(first_reply_at=func.coalesce(Handover.first_reply_at, _at(utcnow())))
+                .values(first_reply_at=func.coalesce(Handover.first_reply_at, _at(now)))
             )
-            message_id = None
             # A resolved case's id does not reach the conversation's next case, even if this agent holds that one.
-            if row.state != "resolved" and _changed(s, holds):
-                signed = {"agent_id": agent_id, "agent_name": agent_name}
-                message_id = add_message(s, row.conversation_id, text=text, **signed, **_AGENT_REPLY)
-            return message_id, _case_of(s, row)
+            if row.state == "resolved" or not _changed(s, holds):
+                return None, _case_of(s, row)
+            signed = {"agent_id": agent_id, "agent_name": agent_name}
+            message_id = add_message(s, row.conversation_id, text=text, **signed, **_AGENT_REPLY)
+            case = _case_of(s, row)
+            first = case["first_reply_at"] == now
+            add_replied(s, case, s.get_one(Message, message_id), first=first)
+            return message_id, {**case, "first_reply": first}
 
     def resolve_case(
-        self, *, case_id: str, agent_id: str, any_holder: bool = False
+        self, *, case_id: str, agent_id: str, any_holder: bool = False, resolved_by: str | None = None
     ) -> tuple[bool, dict[str, Any] | None]:
         """Resolve a case that is open or held by this agent (by anyone's, with `any_holder`: an admin): (whether
-        this call resolved it, the case). The assistant answers in the conversation again from then on."""
+        this call resolved it, the case). The assistant answers in the conversation again from then on.
+        `resolved_by` (the agent's name) is what the webhook's `handover.resolved` says of who closed it."""
         with self._session() as s, s.begin():
             row = s.get(Handover, case_id)
             if row is None:
@@ -189,4 +199,7 @@ class InboxStore(StoreBase):
                     )
                     .values(state="resolved", resolved_at=utcnow()),
                 )
-            return resolved, _case_of(s, row)
+            case = _case_of(s, row)
+            if resolved:
+                add_resolved(s, case, resolved_by)
+            return resolved, case

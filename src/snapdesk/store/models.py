@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models for the service's state: API keys, conversations, messages, feedback, handovers, images.
+"""SQLAlchemy 2 models for the service's state: API keys, conversations, messages, feedback, handovers, images,
+webhook events.
 
 The Alembic migration in `migrations/versions/` creates these tables; it spells the columns out itself
 rather than importing this module, so editing a model later never rewrites history. A test compares the two.
@@ -167,6 +168,22 @@ class Handover(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     first_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # time to first human reply
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WebhookEvent(Base):
+    """Since migration 0004, the webhook's outbox: something that happened to a case (a person replied, it was
+    resolved), written in the same transaction as the change and delivered from here (service/background.py), so a
+    crash or a dead receiver between the two loses nothing. A hand-over is its own outbox row (`Handover.delivered`)."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event: Mapped[str] = mapped_column(String(40))  # one of store/outbox.py's EVENTS
+    payload: Mapped[Any] = mapped_column(JSON)  # the POST body besides `event` and `id`
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)  # delivered in this order, with the hand-overs
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StoredImage(Base):

@@ -21,6 +21,7 @@ from snapdesk.store.images import ImageStore
 from snapdesk.store.inbox import InboxStore
 from snapdesk.store.keys import ApiKeyStore
 from snapdesk.store.models import RATINGS, STATUSES, Conversation, Feedback, Handover, Message
+from snapdesk.store.outbox import OutboxStore
 from snapdesk.store.protocol import TurnContext
 
 # A conversation's case is claimed in the operator inbox: a person holds it and the assistant does not answer.
@@ -42,7 +43,7 @@ def _new_conversation(s: Session, owner: str) -> str:
     return conversation_id
 
 
-class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore):
+class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore, OutboxStore):
     """SnapDesk's database and image folder. Two Stores on one PostgreSQL share everything they write."""
 
     @classmethod

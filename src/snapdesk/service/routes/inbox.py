@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from ...errors import SnapDeskError
 from ...safety import mask_pii
 from ..deps import Caller, State, Text, error_responses
+from ..state import AppState
 from .admin_shared import OPERATOR_ERRORS, ConsoleMessage, HandoverSummary, OperatorDep
 
 router = APIRouter(prefix="/admin/inbox", tags=["inbox"])
@@ -119,6 +120,12 @@ def _refuse(case: dict[str, Any], caller: Caller, *, replying: bool = False) -> 
     return AlreadyClaimedError(f"another agent holds the conversation of case {case['id']}")
 
 
+def _wake_webhook(state: AppState) -> None:
+    """The reply's or resolution's event is stored (store/outbox.py): send it now rather than at the next poll."""
+    if state.delivery is not None:
+        state.delivery.wake.set()
+
+
 @router.get("", response_model=Inbox, responses=error_responses(OPERATOR_ERRORS))
 async def inbox(
     state: State,
@@ -158,6 +165,9 @@ async def reply(request: Request, state: State, caller: OperatorDep, case_id: Ca
     replied = await asyncio.to_thread(write, case_id=case_id)
     case = _changed(replied, case_id, caller, replying=True)
     state.arrivals.notify(case["conversation_id"])  # the customer's open page, if it waits on this replica
+    if case["first_reply"]:  # this reply set the case's first_reply_at: observed once per case
+        state.metrics.observe_case(case, until="first_reply_at")
+    _wake_webhook(state)
     return {"message_id": replied[0], "case": case}
 
 
@@ -165,7 +175,9 @@ async def reply(request: Request, state: State, caller: OperatorDep, case_id: Ca
 async def resolve(state: State, caller: OperatorDep, case_id: CaseId) -> dict[str, Any]:
     """Close the case (open, or held by this key; an admin key may close one another agent holds): the assistant
     answers in the conversation again."""
-    close = partial(state.store.resolve_case, agent_id=caller.key_id, any_holder=caller.admin)
+    close = partial(state.store.resolve_case, agent_id=caller.key_id, any_holder=caller.admin, resolved_by=caller.name)
     case = _changed(await asyncio.to_thread(close, case_id=case_id), case_id, caller)
     state.arrivals.notify(case["conversation_id"])
+    state.metrics.observe_case(case, until="resolved_at")  # _changed let through only the call that resolved it
+    _wake_webhook(state)
     return case
