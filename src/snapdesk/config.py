@@ -143,7 +143,9 @@ class Settings(BaseSettings):
         default=[], description="Hosts whose http(s) image URLs /v1/chat/completions may fetch. Empty: none."
     )
     webhook_url: str | None = Field(
-        default=None, description="Hand-overs are POSTed here as JSON, retried with backoff until accepted."
+        default=None,
+        description="Hand-overs, and what then happens to their cases, are POSTed here as JSON events, retried with "
+        "backoff until accepted (README: Webhook events).",
     )
     webhook_secret: SecretStr | None = Field(
         default=None,

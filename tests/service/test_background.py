@@ -265,6 +265,24 @@ def test_events_written_while_the_webhook_is_down_are_delivered_after_a_restart(
     assert store.pending_webhooks() == [] and all(delivered for _, _, delivered in _attempts(store))
 
 
+def test_a_refused_event_holds_back_its_own_conversation_only(
+    make_store: Callable[[], Store],  # noqa: F811 - the store tests' fixture: SQLite and PostgreSQL
+    make_receiver: Callable[..., Receiver],
+) -> None:
+    store = make_store()
+    first, case_id = handed_over(store)
+    assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]
+    store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text="您好")
+    store.resolve_case(case_id=case_id, agent_id="alice-id", resolved_by="alice")
+    second, _ = handed_over(store)  # another customer, handed over after the first one's reply
+    receiver = make_receiver(refuse={"handover.replied": 100})  # a receiver that cannot take replies yet
+    delivery = WebhookDelivery(store=store, url=receiver.url)
+    assert asyncio.run(_deliver(delivery)) == 2
+    sent = [(call["event"], call["conversation_id"]) for call in receiver.calls]
+    assert sent == [(EVENTS[0], first), (EVENTS[1], first), (EVENTS[0], second)]  # the resolution waits its turn
+    assert asyncio.run(_deliver(delivery)) == 0 and len(receiver.calls) == 3  # the reply backs off, nothing jumps it
+
+
 class _DatabaseAwayOnce:
     """The store, but the database does not answer its first read (as DatabaseUnavailableError says)."""
 

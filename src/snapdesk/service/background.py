@@ -3,13 +3,14 @@ screenshots.
 
 The webhook hears of each hand-over (`handover.created`) and of what happens to its case afterwards: a person's
 reply (`handover.replied`) and its resolution (`handover.resolved`). Each is stored before anyone is told about it
-(store/outbox.py), in the transaction of the change itself, so a failing webhook or a crash never loses one. They go
-out one at a time, in the order they were written: when the webhook does not answer 2xx, delivery pauses and retries
-that same one with exponential backoff (1 s, 2 s, 4 s … capped at 5 minutes) before anything written after it, so
-the receiver never hears of a reply before the hand-over it answers. It resumes after a restart from what the
-database says is undelivered. With a shared secret each POST is signed (`X-SnapDesk-Signature: t=<unix
-seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, the scheme Stripe's webhooks use): the receiver recomputes it to know
-the body came from this service, unchanged, and recently.
+(store/outbox.py), in the transaction of the change itself, so a failing webhook or a crash never loses one. Each
+conversation's go out in the order they were written: when the webhook does not answer 2xx, that one is retried
+with exponential backoff (1 s, 2 s, 4 s … capped at 5 minutes) before anything written after it in its
+conversation, so the receiver never hears of a reply before the hand-over it answers, while other conversations'
+items go on (a receiver that refuses one kind of event does not hold back every hand-over). It resumes after a
+restart from what the database says is undelivered. With a shared secret each POST is signed
+(`X-SnapDesk-Signature: t=<unix seconds>,v1=<HMAC-SHA256 hex of "<t>.<body>">`, the scheme Stripe's webhooks use):
+the receiver recomputes it to know the body came from this service, unchanged, and recently.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class WebhookDelivery:
         self.timeout = timeout
         self.max_backoff = max_backoff
         self.wake = asyncio.Event()  # set after a hand-over, a reply or a resolution: deliver now, not in a second
-        self._paused_until = 0.0  # monotonic; after a failure nothing is sent before then
+        self._next_try: dict[str, float] = {}  # monotonic; an item that failed is not sent again before then
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
@@ -66,21 +67,28 @@ class WebhookDelivery:
                 self.wake.clear()
 
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
-        """Send what is pending, oldest first, up to the first failure; how many the webhook accepted."""
-        if self._paused_until > time.monotonic():
-            return 0
+        """Send what is pending, oldest first, each conversation's items in the order they were written: an item
+        that fails (or waits out its backoff) holds back the later ones of its conversation only, so a receiver
+        that refuses one event does not stop other customers' hand-overs. How many the webhook accepted."""
         delivered = 0
+        held: set[str] = set()  # conversations with an earlier item not delivered
         pending = await asyncio.to_thread(self.store.pending_webhooks, limit=50)
         for item in pending:
+            conversation = item["payload"].get("conversation_id") or item["id"]
+            if conversation in held or self._next_try.get(item["id"], 0.0) > time.monotonic():
+                held.add(conversation)
+                continue
             ok, error = await self._post(client, item)
             record = {"kind": item["kind"], "item_id": item["id"], "delivered": ok, "error": error}
             await asyncio.to_thread(self.store.record_webhook_attempt, **record)
-            if not ok:
-                backoff = min(self.max_backoff, 2.0 ** item["attempts"])
-                self._paused_until = time.monotonic() + backoff
-                log.warning("%s %s not delivered (%s); next try in %.0f s", item["event"], item["id"], error, backoff)
-                break
-            delivered += 1
+            if ok:
+                delivered += 1
+                self._next_try.pop(item["id"], None)
+                continue
+            held.add(conversation)
+            backoff = min(self.max_backoff, 2.0 ** item["attempts"])
+            self._next_try[item["id"]] = time.monotonic() + backoff
+            log.warning("%s %s not delivered (%s); next try in %.0f s", item["event"], item["id"], error, backoff)
         return delivered
 
     async def _post(self, client: httpx.AsyncClient, item: dict[str, Any]) -> tuple[bool, str | None]:
