@@ -171,6 +171,7 @@ def test_charts_draw_the_seeded_traffic(page: Any, console: Console, artifacts: 
     points = [int(charts.nth(i).get_attribute("data-points")) for i in range(6)]
     assert all(p > 0 for p in points), points
     assert page.locator("#chart-grid circle").count() > 0
+    expect(page.locator("#people-times tbody tr")).to_contain_text(["支付风控组"])  # handed over, not yet answered
     page.select_option("#chart-range select[name=stage]", "ocr")
     page.wait_for_selector("#chart-grid h3:has-text('Latency: ocr')")
     page.screenshot(path=artifacts / "console-charts.png", full_page=True)

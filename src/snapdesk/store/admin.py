@@ -16,6 +16,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from snapdesk.store.base import StoreBase, messages_of
+from snapdesk.store.case_times import case_times
 from snapdesk.store.models import Conversation, Feedback, Handover, Message
 
 PREVIEW_CHARS = 200
@@ -232,7 +233,16 @@ class AdminQueries(StoreBase):
         totals["_latency"] = {"request": window["request"], **window["stages"]}
         _finish_bucket(totals)
         del totals["start"]
-        return {"start": start, "until": until, "bucket_seconds": bucket_seconds, "buckets": buckets, "totals": totals}
+        with self._session() as s, s.begin():
+            teams = case_times(s, since=start, until=until, quantile=quantile)
+        return {
+            "start": start,
+            "until": until,
+            "bucket_seconds": bucket_seconds,
+            "buckets": buckets,
+            "totals": totals,
+            "teams": teams,
+        }
 
 
 def _empty_bucket(start: datetime) -> dict[str, Any]:

@@ -153,12 +153,26 @@ class Bucket(Totals, BucketStart):
     pass
 
 
+class Wait(BaseModel):
+    n: int = Field(description="Cases with that moment.")
+    p50: float | None = Field(description="Seconds; null when none.")
+    p90: float | None
+
+
+class TeamTimes(BaseModel):
+    team: str | None = Field(description="null: the knowledge base's default team.")
+    cases: int = Field(description="Cases handed over in the window.")
+    first_reply: Wait = Field(description="From the hand-over to a person's first reply.")
+    resolve: Wait = Field(description="From the hand-over to the case's resolution.")
+
+
 class Stats(BaseModel):
     start: datetime
     until: datetime
     bucket_seconds: int
     buckets: list[Bucket]
     totals: Totals
+    teams: list[TeamTimes] = Field(description="People's times per team, for the cases handed over in the window.")
 
 
 # GET /admin/kb, POST /admin/kb/reload

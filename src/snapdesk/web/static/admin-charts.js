@@ -103,5 +103,26 @@ export async function showCharts() {
       { name: t("thumbsUp"), values: b.map((x) => x.feedback.up ?? 0), color: COLORS[2] },
       { name: t("thumbsDown"), values: b.map((x) => x.feedback.down ?? 0), color: COLORS[4] },
     ]),
+    peopleTimes(stats.teams),
   );
+}
+
+// How long customers waited for people, per team: p50 / p90 from the hand-over to a first reply and to resolution.
+function peopleTimes(teams) {
+  const wait = (w) => (w.n ? `${duration(w.p50)} / ${duration(w.p90)} (${w.n})` : "–");
+  return el("div", { class: "chart", id: "people-times" },
+    el("h3", {}, t("chartPeople")),
+    teams.length
+      ? el("table", { class: "plain" },
+        el("thead", {}, el("tr", {}, el("th", {}, t("colTeam")), el("th", {}, t("colCases")), el("th", {}, t("colFirstReply")), el("th", {}, t("colResolve")))),
+        el("tbody", {}, teams.map((row) => el("tr", {},
+          el("td", {}, row.team || t("defaultTeam")), el("td", {}, String(row.cases)),
+          el("td", {}, wait(row.first_reply)), el("td", {}, wait(row.resolve))))))
+      : el("p", { class: "muted" }, t("noCasesInRange")));
+}
+
+function duration(seconds) {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }

@@ -76,6 +76,12 @@ const PAIRS = {
   replyLabel: ["Reply to the customer (shown as text, as written)", "回复客户（按原文以纯文本显示）"],
   sendReply: ["Send reply", "发送回复"],
   person: ["support team", "人工客服"],
+  chartPeople: ["People: time to first reply and to resolve (p50 / p90, cases)", "人工客服：首次回复与解决用时（中位数 / 90 分位，工单数）"],
+  colTeam: ["Team", "团队"],
+  colCases: ["Handed over", "转人工"],
+  colFirstReply: ["First reply", "首次回复"],
+  colResolve: ["Resolved", "解决"],
+  noCasesInRange: ["No hand-overs in this range.", "这段时间没有转人工。"],
   // the learning loop
   draftPassage: ["Draft a knowledge-base passage from this case", "用这个工单起草知识库段落"],
   draftFor: ["Draft: what accepting adds to {file}", "草稿：接受后将追加到 {file}"],
