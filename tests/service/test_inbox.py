@@ -4,6 +4,7 @@ replicas on PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -206,3 +207,25 @@ def test_a_waiting_page_receives_a_persons_reply_as_it_is_written(client: TestCl
     assert arrived["held_by_person"] is True
     after_reply = client.get(url, params={"after": arrived["messages"][-1]["id"]}, headers=who["shop"]).json()
     assert after_reply["messages"] == []
+
+
+def test_a_reply_may_carry_a_picture_the_customer_sees(client: TestClient, order_png: bytes) -> None:
+    who = keys(client)
+    handed = chat(client, who["shop"], FROZEN)
+    case = the_case(client, who["alice"])
+    assert client.post(f"/admin/inbox/{case['id']}/claim", headers=who["alice"]).status_code == 200
+    url = f"/admin/inbox/{case['id']}/reply"
+    not_a_picture = "data:image/png;base64," + base64.b64encode(b"hello, not an image").decode()
+    refused = client.post(url, json={"text": "看图", "image": not_a_picture}, headers=who["alice"])
+    assert refused.status_code == 415, refused.text
+    elsewhere = client.post(url, json={"text": "看图", "image": "http://example.com/a.png"}, headers=who["alice"])
+    assert elsewhere.status_code == 400  # a picture is sent with the reply, never fetched from somewhere
+    picture = "data:image/png;base64," + base64.b64encode(order_png).decode()
+    sent = client.post(url, json={"text": "按图中位置填写门牌号", "image": picture}, headers=who["alice"])
+    assert sent.status_code == 201, sent.text
+    messages = client.get(f"/sessions/{handed['session_id']}", headers=who["shop"]).json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "agent"]  # the refused replies left nothing
+    shown = client.get(f"/sessions/{handed['session_id']}/images/{messages[-1]['image_digest']}", headers=who["shop"])
+    assert shown.status_code == 200 and shown.content == order_png
+    stored = client.app.state.snapdesk.store.data_dir / "images"
+    assert len([p for p in stored.rglob("*") if p.is_file()]) == 1  # the refused pictures were not kept

@@ -95,12 +95,14 @@ def test_an_agent_claims_replies_and_resolves_while_the_customer_watches(
         expect(other.locator("#case-actions button[data-action=claim]")).to_have_count(0)
 
         console.locator("#reply-text").fill(REPLY)
+        console.locator("#reply-picture").set_input_files(str(shop.risk_png))  # a picture with the reply
         console.locator("#case-reply button[type=submit]").click()
         sent = time.monotonic()
         arrived = chat.locator(".msg.agent")
         expect(arrived).to_contain_text(REPLY, timeout=3_000)  # on the open page, no reload, within 3 s
         assert time.monotonic() - sent < 3.0
         expect(arrived.locator(".who")).to_contain_text("alice")
+        expect(arrived.locator("img.reply-picture")).to_have_js_property("naturalWidth", 540)
         chat.screenshot(path=artifacts / "chat-person-reply.png", full_page=True)
 
         told = ask(chat, "好的，我现在重新支付可以吗？", rated=False)

@@ -147,7 +147,7 @@ class InboxStore(StoreBase):
         return case["state"] == "claimed" and case["claimed_by"] == agent_id, case
 
     def reply_to_case(
-        self, *, case_id: str, agent_id: str, agent_name: str, text: str
+        self, *, case_id: str, agent_id: str, agent_name: str, text: str, image_digest: str | None = None
     ) -> tuple[str | None, dict[str, Any] | None]:
         """An agent's reply, added to the case's conversation as written (the customer may need the order number or
         address in it), and the time of the case's first reply: (the message's id, the case). The id is None when
@@ -171,7 +171,9 @@ class InboxStore(StoreBase):
             if row.state == "resolved" or not _changed(s, holds):
                 return None, _case_of(s, row)
             signed = {"agent_id": agent_id, "agent_name": agent_name}
-            message_id = add_message(s, row.conversation_id, text=text, **signed, **_AGENT_REPLY)
+            message_id = add_message(
+                s, row.conversation_id, text=text, image_digest=image_digest, **signed, **_AGENT_REPLY
+            )
             case = _case_of(s, row)
             first = case["first_reply_at"] == now
             add_replied(s, case, s.get_one(Message, message_id), first=first)

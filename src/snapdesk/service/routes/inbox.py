@@ -15,9 +15,12 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from ...errors import SnapDeskError
+from ...intake import check_encoded
 from ...safety import mask_pii
 from ..deps import Caller, State, Text, error_responses
+from ..image_urls import read_image_url
 from ..state import AppState
+from ..upload import bytes_digest
 from .admin_shared import OPERATOR_ERRORS, ConsoleMessage, HandoverSummary, OperatorDep
 
 router = APIRouter(prefix="/admin/inbox", tags=["inbox"])
@@ -77,6 +80,11 @@ class CaseView(Case):
 
 class ReplyIn(BaseModel):
     text: Text = Field(min_length=1, max_length=4000, description="Shown to the customer as text, as written.")
+    image: str | None = Field(
+        default=None,
+        description="A picture to show the customer with the reply, as a base64 `data:` URL (PNG, JPEG, WebP...), "
+        "within the image size limit.",
+    )
 
 
 class Replied(BaseModel):
@@ -88,7 +96,16 @@ CaseId = Annotated[Text, Path(max_length=64)]
 REFUSED = "already_claimed (another agent holds the case), case_resolved"
 CASE_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case"})
 CHANGE_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case", 409: REFUSED})
-REPLY_ERRORS = error_responses({**OPERATOR_ERRORS, 404: "No such case", 409: f"{REFUSED}, not_claimed (claim first)"})
+REPLY_ERRORS = error_responses(
+    {
+        **OPERATOR_ERRORS,
+        400: "The picture is not a base64 data: URL",
+        404: "No such case",
+        409: f"{REFUSED}, not_claimed (claim first)",
+        413: "The picture is over the image size or pixel limit",
+        415: "The picture is not an image, or not in a supported format",
+    }
+)
 
 
 def _found(case: dict[str, Any] | None, case_id: str) -> dict[str, Any]:
@@ -161,14 +178,27 @@ async def reply(request: Request, state: State, caller: OperatorDep, case_id: Ca
     """Reply in the customer's conversation (a case this key holds). The customer sees it as text, as written; the
     request log has it with personal data masked."""
     request.state.log_fields = {"case": case_id, "reply": mask_pii(body.text)}
+    digest = await _keep_picture(state, body.image) if body.image else None
     write = partial(state.store.reply_to_case, agent_id=caller.key_id, agent_name=caller.name, text=body.text)
-    replied = await asyncio.to_thread(write, case_id=case_id)
+    replied = await asyncio.to_thread(write, case_id=case_id, image_digest=digest)
+    if replied[0] is None and digest is not None:  # refused: the picture is nobody's
+        await asyncio.to_thread(state.store.delete_image, digest=digest)
     case = _changed(replied, case_id, caller, replying=True)
     state.arrivals.notify(case["conversation_id"])  # the customer's open page, if it waits on this replica
     if case["first_reply"]:  # this reply set the case's first_reply_at: observed once per case
         state.metrics.observe_case(case, until="first_reply_at")
     _wake_webhook(state)
     return {"message_id": replied[0], "case": case}
+
+
+async def _keep_picture(state: AppState, url: str) -> str:
+    """A reply's picture checked as an upload is (size, format, pixels; decoded and moderated when first shown) and
+    stored under the digest of its bytes, before the reply that names it."""
+    data = read_image_url(url, limit=state.settings.max_image_bytes, allowed_hosts=())
+    await asyncio.to_thread(check_encoded, data, limits=state.assistant.limits)
+    digest = bytes_digest(data)
+    await asyncio.to_thread(state.store.save_image, digest=digest, data=data)
+    return digest
 
 
 @router.post("/{case_id}/resolve", response_model=Case, responses=CHANGE_ERRORS)

@@ -75,6 +75,7 @@ const PAIRS = {
   resolve: ["Resolve", "标记解决"],
   replyLabel: ["Reply to the customer (shown as text, as written)", "回复客户（按原文以纯文本显示）"],
   sendReply: ["Send reply", "发送回复"],
+  replyPicture: ["A picture with the reply (optional)", "随回复发送的图片（可选）"],
   person: ["support team", "人工客服"],
   chartPeople: ["People: time to first reply and to resolve (p50 / p90, cases)", "人工客服：首次回复与解决用时（中位数 / 90 分位，工单数）"],
   colTeam: ["Team", "团队"],

@@ -23,11 +23,15 @@ export function setUpInbox(operator, onFailure) {
   }, REFRESH_MS);
 }
 
+let asked = 0; // the latest showInbox call: an earlier one answered late must not replace its list
+
 export async function showInbox() {
   const form = new FormData($("inbox-filters"));
   const query = new URLSearchParams({ view: form.get("view") });
   if (form.get("order")) query.set("order", form.get("order"));
+  const mine = ++asked;
   const inbox = await api(`admin/inbox?${query}`);
+  if (mine !== asked) return;
   $("inbox-teams").replaceChildren(
     t("openPerTeam"), " ",
     ...inbox.open_per_team.map((c) => el("span", { class: "badge" }, `${c.team || t("defaultShort")} ${c.open}`)),
@@ -109,13 +113,29 @@ async function change(id, what, body) {
 
 function replyForm(view) {
   const text = el("textarea", { id: "reply-text", rows: 3, maxlength: 4000, required: true, "aria-label": t("replyLabel") });
+  const picture = el("input", { id: "reply-picture", type: "file", accept: "image/png,image/jpeg,image/webp,image/gif,image/bmp" });
   const form = el("form", { class: "reply" }, el("label", { for: "reply-text" }, t("replyLabel")), text,
+    el("label", { for: "reply-picture" }, t("replyPicture")), picture,
     el("button", { type: "submit", class: "primary" }, t("sendReply")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!text.value.trim()) return;
-    await change(view.id, "reply", { text: text.value });
-    if (!$("case-status").textContent) text.value = "";
+    const body = { text: text.value };
+    if (picture.files[0]) body.image = await dataURL(picture.files[0]);
+    await change(view.id, "reply", body);
+    if (!$("case-status").textContent) {
+      text.value = "";
+      picture.value = "";
+    }
   });
   return form;
+}
+
+function dataURL(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
 }

@@ -54,6 +54,7 @@ function personReply(m) {
     { class: "message agent" },
     el("span", { class: "who" }, m.agent_name || t("person")), el("span", { class: "muted" }, when(m.created_at)),
     el("p", { class: "text" }, m.text),
+    m.image_digest ? screenshot(imageURL(m.image_digest), [], t("replyPicture")) : null,
   );
 }
 

@@ -86,11 +86,15 @@ $("tabs").addEventListener("click", (event) => {
 $("filters").addEventListener("change", () => showConversations().catch(failed));
 $("refresh").addEventListener("click", () => showConversations().catch(failed));
 
+let listed = 0; // the latest showConversations call: an answer to an earlier filter must not replace its list
+
 async function showConversations() {
   const form = new FormData($("filters"));
   const params = new URLSearchParams();
   for (const [name, value] of form) if (value) params.set(name, value);
+  const mine = ++listed;
   const { conversations, intents } = await api(`admin/conversations?${params}`);
+  if (mine !== listed) return;
   const select = $("filters").elements.intent;
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "" }, t("any")), ...intents.map((i) => el("option", { value: i }, named("intent", i))));

@@ -258,6 +258,17 @@ function showReply(message) {
   live.replies.add(message.id);
   const item = say(message.text, "agent", t("person", { name: message.agent_name || t("team") }));
   item.setAttribute("role", "status"); // read out by screen readers as it arrives
+  if (message.image_digest) showReplyPicture(item, message.image_digest);
+}
+
+// A picture a person sent with their reply: fetched with this browser's token (the session's images are its own).
+async function showReplyPicture(item, digest) {
+  const blob = await api.screenshot(state, state.session, digest).catch(() => null);
+  if (!blob) return;
+  const picture = el("img", "reply-picture");
+  picture.alt = t("replyPicture");
+  picture.src = URL.createObjectURL(blob);
+  item.append(picture);
 }
 
 // Long polling, one request at a time while the page has a session: each answer brings the messages written
