@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from snapdesk.service import ladder as ladder_module
-from snapdesk.service.ladder import SETTLE_SECONDS, Ladder
+from snapdesk.service.ladder import SETTLE_SECONDS, TEXT_GAP, Ladder
 
 
 @pytest.fixture
@@ -105,17 +107,46 @@ def test_a_rung_whose_expected_wait_is_over_the_budget_gives_way_at_once() -> No
 def test_no_rung_within_the_budget_is_the_holding_reply_at_once(clock: list[float]) -> None:
     ladder = Ladder(workers=1, queue_size=16, wait_budget=2.0)
     for rung, seconds in {"full": 1.0, "fast": 0.8, "text": 0.05}.items():
-        ladder.running += 1  # _finished counts a task out of `running`
+        ladder._count(rung, running=1)  # _finished counts a task out of `running`
         ladder._finished(rung, 0, seconds)
     ladder.waiting = ladder.readings_waiting = 1
     ladder._queued = 2.5  # a reading queued ahead, 2.5 s of work in all
+    assert ladder.choose(has_image=True) == "text"  # fast would be answered in 3.3 s; text has its own lane
+    ladder.text_waiting = 7  # seven text answers ahead in their lane, one every TEXT_GAP (0.3 s): 2.1 s
+    assert ladder.expected_wait("text") == pytest.approx(7 * TEXT_GAP + 0.05)
     assert ladder.choose(has_image=True) == "hold"
-    ladder._queued = 1.5
-    assert ladder.choose(has_image=True) == "text"  # fast would be answered in 2.3 s, text in 1.55
     # No reading waiting (a slow one running, cheap answers queued): the next reading is admitted whatever the
     # wait, so readings never starve.
     ladder.readings_waiting, ladder._running = 0, {1: (clock[0], 5.0)}  # 5 s of it left
     assert ladder.choose(has_image=True) == "fast"  # fast, not full: the ladder is still settling
+
+
+def test_a_text_answer_does_not_wait_out_a_reading_and_text_answers_are_spaced() -> None:
+    """The text lane: a text answer is answered while a long reading runs (one worker), and the next text answer
+    starts TEXT_GAP after the previous one started, so a closed loop of cheap answers cannot take the CPU."""
+    import asyncio
+    import time
+
+    ladder = Ladder(workers=1, queue_size=16, deadline=30, wait_budget=5.0)
+    started: list[float] = []
+
+    def text_answer() -> None:
+        started.append(time.monotonic())
+
+    async def scenario() -> float:
+        reading = asyncio.ensure_future(ladder.run(lambda: time.sleep(1.5), "full"))
+        await asyncio.sleep(0.05)  # the reading runs on the only worker
+        begun = time.monotonic()
+        await asyncio.gather(*(ladder.run(text_answer, "text") for _ in range(3)))
+        answered = time.monotonic() - begun
+        await reading
+        return answered
+
+    answered = asyncio.run(scenario())
+    ladder.shutdown()
+    assert answered < 1.4  # all three before the reading ended (it had 1.45 s left)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(started)]
+    assert all(gap >= TEXT_GAP - 0.01 for gap in gaps), gaps
 
 
 def test_requests_arriving_together_do_not_all_join_a_queue_they_would_wait_in_past_the_budget() -> None:
@@ -169,8 +200,9 @@ def test_the_expected_wait_counts_what_is_left_of_running_work_and_the_spread_of
         ladder._finished("fast", 0, seconds)
     assert ladder.estimate("fast") == pytest.approx(1.6 + 2 * 0.6)
     ladder._running = {1: (clock[0], 2.0)}  # one reading started just now, expected to take 2 s
-    assert ladder.expected_wait("text") == pytest.approx(2.0)
+    assert ladder.expected_wait("fast") == pytest.approx(2.0 + ladder.estimate("fast"))
     clock[0] += 0.5
-    assert ladder.expected_wait("text") == pytest.approx(1.5)
+    assert ladder.expected_wait("fast") == pytest.approx(1.5 + ladder.estimate("fast"))
     clock[0] += 10.0  # running well past its estimate: a tenth of it still counts
-    assert ladder.expected_wait("text") == pytest.approx(0.2)
+    assert ladder.expected_wait("fast") == pytest.approx(0.2 + ladder.estimate("fast"))
+    assert ladder.expected_wait("text") == 0.0  # text answers have their own lane: readings do not delay them
