@@ -179,6 +179,15 @@ def test_rate_limit_is_429_and_says_when_to_come_back(make_client: Callable[...,
     assert 1 <= wait <= 60 and refused.headers["RateLimit-Reset"] == str(wait)
 
 
+def test_long_polls_have_a_budget_of_their_own(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(rate_limit_per_minute=2)
+    fresh_rate_window()
+    session = client.post("/chat", data={"text": "退款多久到账"}).json()["session_id"]
+    polls = [client.get(f"/sessions/{session}/messages").status_code for _ in range(3)]
+    assert polls == [200, 200, 429]  # limited, but apart from the questions: open pages cannot use those up
+    assert client.post("/chat", data={"text": "那运费呢", "session_id": session}).status_code == 200
+
+
 def test_local_callers_without_keys_are_counted_by_address(make_client: Callable[..., TestClient]) -> None:
     # Every caller without a key owns "local" sessions, but each address has its own budget.
     client = make_client(rate_limit_per_minute=1)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from snapdesk.errors import DatabaseUnavailableError
+from snapdesk.service import background
 from snapdesk.service.background import WebhookDelivery
 from snapdesk.store import Store
 from snapdesk.store.models import Handover, WebhookEvent
@@ -281,6 +282,23 @@ def test_a_refused_event_holds_back_its_own_conversation_only(
     sent = [(call["event"], call["conversation_id"]) for call in receiver.calls]
     assert sent == [(EVENTS[0], first), (EVENTS[1], first), (EVENTS[0], second)]  # the resolution waits its turn
     assert asyncio.run(_deliver(delivery)) == 0 and len(receiver.calls) == 3  # the reply backs off, nothing jumps it
+
+
+def test_held_items_never_fill_the_window_for_good(
+    make_store: Callable[[], Store],  # noqa: F811 - the store tests' fixture: SQLite and PostgreSQL
+    make_receiver: Callable[..., Receiver],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(background, "PAGE", 2)  # the queue is read two items at a time
+    store = make_store()
+    first, case_id = handed_over(store)
+    assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]
+    for text in ("您好", "请稍等", "已处理"):  # three replies the receiver will not take, behind the hand-over
+        store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text=text)
+    second, _ = handed_over(store)
+    receiver = make_receiver(refuse={"handover.replied": 100})
+    assert asyncio.run(_deliver(WebhookDelivery(store=store, url=receiver.url))) == 2
+    assert [call["conversation_id"] for call in receiver.calls if call["event"] == EVENTS[0]] == [first, second]
 
 
 class _DatabaseAwayOnce:

@@ -18,6 +18,7 @@ from snapdesk import Assistant
 from snapdesk.cli import app as cli
 from snapdesk.config import Settings
 from snapdesk.service.app import build_state, create_app
+from snapdesk.service.learning import draft_from_case
 from tests.service.test_inbox import chat, keys, the_case
 from tests.test_real_screenshots import real
 
@@ -100,3 +101,14 @@ def test_a_persons_answer_becomes_a_passage_and_a_regression_case(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
     assert summary["cases"] == 1 and summary["mean_score"] == 1.0 and summary["escalation_accuracy"] == 1.0
+
+
+def test_a_draft_masks_personal_data_an_agent_wrote(tmp_path: Path) -> None:
+    messages = [
+        {"id": "q", "role": "user", "text": "积分怎么没到账"},
+        {"id": "a", "role": "assistant", "text": "已转人工"},
+        {"id": "r", "role": "agent", "text": "已为手机 13800138000 的账户补发积分"},
+    ]
+    case = {"id": "c", "state": "resolved", "message_id": "a", "team": None, "messages": messages, "answer": None}
+    draft = draft_from_case(case, tmp_path)
+    assert "13800138000" not in draft.section and "138****8000" in draft.section

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
@@ -206,3 +208,16 @@ def test_an_escalated_answer_and_its_handover_are_recorded_together(store: Store
         )
     statuses = [m["status"] for m in store.conversation(conversation_id=cid, owner="key1")["messages"]]
     assert statuses == ["ok", "ok", "pending"] and _count(store, Handover) == 1
+
+
+def test_new_messages_leave_out_those_too_young_to_be_settled(store: Store) -> None:
+    cid, first = store.begin_turn(owner="k", conversation_id=None, text="q1")
+    _, second = store.begin_turn(owner="k", conversation_id=cid, text="q2")
+    everything = store.messages_after(conversation_id=cid, owner="k", after=None)
+    assert everything is not None and [m["id"] for m in everything["messages"]] == [first, second]
+    created = everything["messages"][1]["created_at"]
+    settled = store.messages_after(
+        conversation_id=cid, owner="k", after=first, until=created - timedelta(microseconds=1)
+    )
+    assert settled is not None and settled["messages"] == []  # written after `until`: the next look hands it out
+    assert store.messages_after(conversation_id=cid, owner="other", after=None) is None

@@ -83,6 +83,9 @@ def test_each_delivery_attempt_is_counted_and_a_delivered_item_leaves_the_queue(
     assert store.record_webhook_attempt(kind="handover", item_id=handover["id"], delivered=True)
     assert store.pending_webhooks() == [] and store.undelivered_handovers() == []
     assert [(e["attempts"], e["delivered"]) for e in events(store)] == [(2, True)]
+    # Another replica's attempt that failed after this one's succeeded does not put it back in the queue.
+    assert store.record_webhook_attempt(kind="event", item_id=replied["id"], delivered=False, error="timeout")
+    assert store.pending_webhooks() == [] and [e["delivered"] for e in events(store)] == [True]
     assert store.record_webhook_attempt(kind="event", item_id="0" * 32, delivered=True) is False
     with pytest.raises(ValueError):
         store.record_webhook_attempt(kind="email", item_id=replied["id"], delivered=True)

@@ -64,7 +64,7 @@ def plan(kb_root: Path, *, section: str, file: str | None = None, language: str 
     """The draft as it would change the folder: which file, and the diff against what is there now."""
     name = file or LEARNED_FILE.get(language, LEARNED_FILE["en"])
     path = _target(kb_root, name, section)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    before = _read(path)
     after = _appended(before, section, language)
     # Line by line (a last line without its newline is the same line once one is added after it).
     diff = difflib.unified_diff(before.splitlines(), after.splitlines(), f"a/{name}", f"b/{name}", lineterm="")
@@ -74,7 +74,7 @@ def plan(kb_root: Path, *, section: str, file: str | None = None, language: str 
 def add_section(kb_root: Path, *, file: str, section: str, language: str = "zh") -> Path:
     """Append the accepted section to `file` in the folder (created with a title if new); returns its path."""
     path = _target(kb_root, file, section)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    before = _read(path)
     addition = _appended(before, section, language)[len(before) :]
     try:
         with path.open("a", encoding="utf-8") as handle:  # appending: nothing already there is rewritten
@@ -97,6 +97,14 @@ def _target(kb_root: Path, name: str, section: str) -> Path:
     if not root.is_dir():
         raise KnowledgeBaseReadOnlyError(f"the knowledge base {kb_root} is not a folder")
     return root / name
+
+
+def _read(path: Path) -> str:
+    """The file as it is now ("" when it does not exist yet)."""
+    try:
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as error:  # a folder by that name, no permission, not UTF-8
+        raise KnowledgeBaseReadOnlyError(f"cannot add to {path.name}: {error}") from None
 
 
 def _appended(before: str, section: str, language: str) -> str:

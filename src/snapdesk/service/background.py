@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 
 log = logging.getLogger("snapdesk.background")
+PAGE = 50  # pending items read at a time
+PER_PASS = 200  # most deliveries in one pass (then the loop looks again, a second later or when woken)
 
 
 def signature(secret: str, body: bytes, *, at: int) -> str:
@@ -69,27 +71,37 @@ class WebhookDelivery:
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
         """Send what is pending, oldest first, each conversation's items in the order they were written: an item
         that fails (or waits out its backoff) holds back the later ones of its conversation only, so a receiver
-        that refuses one event does not stop other customers' hand-overs. How many the webhook accepted."""
+        that refuses one event does not stop other customers' hand-overs. The queue is read page by page to its
+        end (held items never fill the window for good), up to PER_PASS deliveries. How many the webhook accepted."""
         delivered = 0
         held: set[str] = set()  # conversations with an earlier item not delivered
-        pending = await asyncio.to_thread(self.store.pending_webhooks, limit=50)
-        for item in pending:
-            conversation = item["payload"].get("conversation_id") or item["id"]
-            if conversation in held or self._next_try.get(item["id"], 0.0) > time.monotonic():
-                held.add(conversation)
-                continue
-            ok, error = await self._post(client, item)
-            record = {"kind": item["kind"], "item_id": item["id"], "delivered": ok, "error": error}
-            await asyncio.to_thread(self.store.record_webhook_attempt, **record)
-            if ok:
-                delivered += 1
-                self._next_try.pop(item["id"], None)
-                continue
-            held.add(conversation)
-            backoff = min(self.max_backoff, 2.0 ** item["attempts"])
-            self._next_try[item["id"]] = time.monotonic() + backoff
-            log.warning("%s %s not delivered (%s); next try in %.0f s", item["event"], item["id"], error, backoff)
+        after: tuple[Any, str] | None = None
+        while delivered < PER_PASS:
+            page = await asyncio.to_thread(self.store.pending_webhooks, limit=PAGE, after=after)
+            for item in page:
+                delivered += await self._deliver(client, item, held)
+            if len(page) < PAGE:
+                break
+            after = (page[-1]["created_at"], page[-1]["id"])
         return delivered
+
+    async def _deliver(self, client: httpx.AsyncClient, item: dict[str, Any], held: set[str]) -> int:
+        """Send one item unless its conversation is held or it waits out its backoff; 1 when it was accepted."""
+        conversation = item["payload"].get("conversation_id") or item["id"]
+        if conversation in held or self._next_try.get(item["id"], 0.0) > time.monotonic():
+            held.add(conversation)
+            return 0
+        ok, error = await self._post(client, item)
+        record = {"kind": item["kind"], "item_id": item["id"], "delivered": ok, "error": error}
+        await asyncio.to_thread(self.store.record_webhook_attempt, **record)
+        if ok:
+            self._next_try.pop(item["id"], None)
+            return 1
+        held.add(conversation)
+        backoff = min(self.max_backoff, 2.0 ** item["attempts"])
+        self._next_try[item["id"]] = time.monotonic() + backoff
+        log.warning("%s %s not delivered (%s); next try in %.0f s", item["event"], item["id"], error, backoff)
+        return 0
 
     async def _post(self, client: httpx.AsyncClient, item: dict[str, Any]) -> tuple[bool, str | None]:
         """One POST: (whether the webhook accepted it, why not)."""

@@ -104,19 +104,28 @@ bearer = HTTPBearer(
 )
 
 
-def get_caller(
-    request: Request,
-    state: State,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    browser: Annotated[
-        str,
-        Header(
-            alias="x-snapdesk-browser",
-            description="An opaque token that keeps one browser's sessions apart: on localhost without keys, "
-            "or from anywhere when public chat is on (SNAPDESK_PUBLIC_CHAT).",
-        ),
-    ] = "",
-) -> Caller:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+BrowserToken = Annotated[
+    str,
+    Header(
+        alias="x-snapdesk-browser",
+        description="An opaque token that keeps one browser's sessions apart: on localhost without keys, "
+        "or from anywhere when public chat is on (SNAPDESK_PUBLIC_CHAT).",
+    ),
+]
+
+
+def get_caller(request: Request, state: State, credentials: Credentials, browser: BrowserToken = "") -> Caller:
+    return _caller(request, state, credentials, browser)
+
+
+def get_polling_caller(request: Request, state: State, credentials: Credentials, browser: BrowserToken = "") -> Caller:
+    """The caller of a long poll: its budget is apart from the caller's questions, so that open pages waiting for
+    a reply (many tabs behind one office address, say) never use up what their questions need."""
+    return _caller(request, state, credentials, browser, budget="poll:")
+
+
+def _caller(request: Request, state: AppState, credentials: Any, browser: str, *, budget: str = "") -> Caller:
     secret = credentials.credentials if credentials else ""
     if state.store.has_api_keys() and (secret or not (browser and state.settings.public_chat)):
         key = state.store.verify_api_key(secret=secret) if secret else None
@@ -129,7 +138,7 @@ def get_caller(
     elif secret == "" and browser and state.settings.public_chat and state.store.has_api_keys():
         # A customer's browser on the shop's public chat page or widget: its sessions belong to its own token,
         # and the address is rate-limited too, so minting new tokens buys no extra requests.
-        _count(request, state, f"address:{_address(request)}", "too many requests from this address; slow down")
+        _count(request, state, f"{budget}address:{_address(request)}", "too many requests from this address; slow down")
         caller = Caller(owner="browser:" + hashlib.sha256(browser.encode()).hexdigest()[:32])
     elif (request.client.host if request.client else "") in _LOCAL:
         # No key configured: allowed on localhost only (snapdesk serve says so loudly at start). Clients that
@@ -139,7 +148,7 @@ def get_caller(
         raise UnauthorizedError("no API key is configured, so only localhost may call; create one with snapdesk keys")
     # A key is its own budget; callers without one (local clients sharing the owner "local") are counted by address.
     bucket = caller.owner if caller.owner.startswith(("key:", "browser:")) else f"address:{_address(request)}"
-    _count(request, state, bucket, "too many requests; slow down")
+    _count(request, state, budget + bucket, "too many requests; slow down")
     return caller
 
 
@@ -158,6 +167,7 @@ def _count(request: Request, state: AppState, bucket: str, refusal: str) -> None
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+PollingCallerDep = Annotated[Caller, Depends(get_polling_caller)]
 
 
 def require_admin(caller: CallerDep) -> Caller:

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import SnapDeskError
 from ..knowledge.drafts import Draft, draft_section, plan
 from ..knowledge.text import detect_language
+from ..safety import mask_pii
 
 # Candidate facts: the screenshot's fields worth checking, and the clauses of what people (or the answer) said.
 _FACT_FIELDS = ("codes", "order_ids", "statuses", "amounts", "tracking_numbers", "exceptions")
@@ -51,9 +52,10 @@ def draft_from_case(case: dict[str, Any], kb_root: Path) -> Draft:
         raise NothingToLearnError(f"nobody replied in case {case['id']}: there is nothing to learn from")
     fields = (case.get("answer") or {}).get("fields")
     language = detect_language(asked["text"])
+    # Masked: an accepted passage may be quoted to any customer, and a reply may hold this customer's phone or ID.
     section = draft_section(
-        question=asked["text"],
-        replies=replies,
+        question=mask_pii(asked["text"]),
+        replies=[mask_pii(reply) for reply in replies],
         codes=field_values(fields, ("codes", "statuses")),
         team=case["team"],
         source=case["id"],

@@ -14,6 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 RECHECK_SECONDS = 1.0  # how late a reply written through another replica may reach a waiting page
+# Messages younger than this are not handed out yet: a message's time is taken before its transaction commits, so
+# one stamped earlier may become visible after a later one (another replica's, or a longer transaction); a cursor
+# past it would skip it. Committing takes milliseconds; replicas' clocks are kept in step by NTP.
+SETTLE_SECONDS = 0.5
 
 
 class Arrivals:
@@ -50,18 +54,19 @@ class Arrivals:
     async def wait_for_new(
         self,
         conversation_id: str,
-        look: Callable[[], Awaitable[dict[str, Any] | None]],
+        look: Callable[[bool], Awaitable[dict[str, Any] | None]],
         *,
         seconds: float,
         gone: Callable[[], bool],
     ) -> dict[str, Any] | None:
-        """`look()` until it finds messages, `seconds` have passed or the client is `gone()` (a closed page must
-        not hold a request open: a server shutting down waits for open requests); `look()`'s last answer (None:
-        no such session)."""
+        """`look(settled_only)` until it finds messages, `seconds` have passed or the client is `gone()` (a closed
+        page must not hold a request open: a server shutting down waits for open requests); its last answer (None:
+        no such session). While time is left only settled messages count (SETTLE_SECONDS); the last look takes all,
+        so that a client asking without waiting gets what is there."""
         until = time.monotonic() + seconds
         while True:
-            found = await look()
             left = until - time.monotonic()
+            found = await look(left > 0)
             if found is None or found["messages"] or left <= 0 or gone():
                 return found
             await self._pause(conversation_id, min(RECHECK_SECONDS, left))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from snapdesk.store.base import StoreBase, new_id, utcnow
@@ -72,13 +72,20 @@ def count_attempt(
     if row is None:
         return False
     row.attempts += 1
-    row.delivered = ok
+    row.delivered = row.delivered or ok  # another replica's failed attempt does not undo a delivery
+
     row.last_error = None if ok else error
     return True
 
 
-def _oldest_undelivered(s: Session, model: type[Handover] | type[WebhookEvent], limit: int) -> Iterable[Any]:
-    return s.scalars(select(model).where(model.delivered.is_(False)).order_by(model.created_at, model.id).limit(limit))
+def _oldest_undelivered(
+    s: Session, model: type[Handover] | type[WebhookEvent], limit: int, after: tuple[datetime, str] | None
+) -> Iterable[Any]:
+    query = select(model).where(model.delivered.is_(False))
+    if after is not None:  # the page after the last item of the previous page, in (created_at, id) order
+        at, last_id = after
+        query = query.where(or_(model.created_at > at, and_(model.created_at == at, model.id > last_id)))
+    return s.scalars(query.order_by(model.created_at, model.id).limit(limit))
 
 
 def _item(kind: str, row: Handover | WebhookEvent, event: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -92,13 +99,14 @@ def _handover_item(h: Handover) -> dict[str, Any]:
 
 
 class OutboxStore(StoreBase):
-    def pending_webhooks(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        """What the webhook has not accepted yet, hand-overs and events together, oldest first: each with `kind`
-        (handover, event), `id`, `event` (its name), `payload` (the POST body besides `event` and `id`), `attempts`,
-        `last_error` and `created_at`."""
+    def pending_webhooks(self, *, limit: int = 50, after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+        """What the webhook has not accepted yet, hand-overs and events together, oldest first (a page of `limit`,
+        after the item `after` names by its (created_at, id)): each with `kind` (handover, event), `id`, `event`
+        (its name), `payload` (the POST body besides `event` and `id`), `attempts`, `last_error` and `created_at`."""
         with self._session() as s, s.begin():
-            items = [_handover_item(h) for h in _oldest_undelivered(s, Handover, limit)]
-            items += [_item("event", e, e.event, e.payload) for e in _oldest_undelivered(s, WebhookEvent, limit)]
+            items = [_handover_item(h) for h in _oldest_undelivered(s, Handover, limit, after)]
+            events = _oldest_undelivered(s, WebhookEvent, limit, after)
+            items += [_item("event", e, e.event, e.payload) for e in events]
         # The oldest `limit` of both tables are among the oldest `limit` of each.
         return sorted(items, key=lambda item: (item["created_at"], item["id"]))[:limit]
 

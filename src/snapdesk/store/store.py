@@ -7,6 +7,7 @@ Every method takes keyword arguments only and runs in its own transaction. The a
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -143,10 +144,13 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore, Ou
                 "messages": [m.as_dict() for m in messages_of(s, conversation_id)],
             }
 
-    def messages_after(self, *, conversation_id: str, owner: str, after: str | None) -> dict[str, Any] | None:
+    def messages_after(
+        self, *, conversation_id: str, owner: str, after: str | None, until: datetime | None = None
+    ) -> dict[str, Any] | None:
         """The conversation's messages written after the message `after` (all of them without it, or when it is
-        not one of this conversation's), and whether a person holds it now; None when it is missing or someone
-        else's. What a customer's open page asks for while it waits for a person's reply."""
+        not one of this conversation's) and, with `until`, not after that moment; and whether a person holds it
+        now; None when it is missing or someone else's. What a customer's open page asks for while it waits for a
+        person's reply."""
         with self._session() as s, s.begin():
             held = s.scalar(
                 select(_HELD_BY_PERSON).where(Conversation.id == conversation_id, Conversation.owner == owner)
@@ -157,6 +161,8 @@ class Store(ApiKeyStore, ImageStore, AdminQueries, HandoverStore, InboxStore, Ou
             since = select(Message.created_at).where(Message.id == after, Message.conversation_id == conversation_id)
             if after and (cursor := s.scalar(since)) is not None:
                 query = query.where(Message.created_at > cursor)
+            if until is not None:
+                query = query.where(Message.created_at <= until)
             messages = [m.as_dict() for m in s.scalars(query.order_by(Message.created_at))]
             return {"messages": messages, "held_by_person": bool(held)}
 

@@ -180,9 +180,9 @@ async def reply(request: Request, state: State, caller: OperatorDep, case_id: Ca
     request.state.log_fields = {"case": case_id, "reply": mask_pii(body.text)}
     digest = await _keep_picture(state, body.image) if body.image else None
     write = partial(state.store.reply_to_case, agent_id=caller.key_id, agent_name=caller.name, text=body.text)
+    # A refused reply leaves its picture stored: the same bytes may be another message's (stored under the same
+    # digest), so deleting it could take that one's away; the retention purge removes it in time.
     replied = await asyncio.to_thread(write, case_id=case_id, image_digest=digest)
-    if replied[0] is None and digest is not None:  # refused: the picture is nobody's
-        await asyncio.to_thread(state.store.delete_image, digest=digest)
     case = _changed(replied, case_id, caller, replying=True)
     state.arrivals.notify(case["conversation_id"])  # the customer's open page, if it waits on this replica
     if case["first_reply"]:  # this reply set the case's first_reply_at: observed once per case

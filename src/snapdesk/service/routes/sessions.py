@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ...errors import SessionNotFoundError
-from ..deps import CALLER_ERRORS, INVALID, CallerDep, State, Text, error_responses
+from ..deps import CALLER_ERRORS, INVALID, CallerDep, PollingCallerDep, State, Text, error_responses
+from ..live import SETTLE_SECONDS
 from ..screenshots import Digest, ScreenshotNotFoundError, screenshot_response, screenshot_responses
 from .chat import Evidence
 
@@ -83,7 +84,7 @@ async def new_messages(
     request: Request,
     session_id: Text,
     state: State,
-    caller: CallerDep,
+    caller: PollingCallerDep,
     after: Annotated[
         Text | None,
         Query(max_length=64, description="The id of the last message the client has; without it, every message."),
@@ -95,9 +96,10 @@ async def new_messages(
     """Long polling: the messages after `after`, answered as soon as there is one (a person's reply from the
     operator inbox, say) or when `wait` seconds have passed with none. Works behind any ordinary proxy."""
 
-    def look() -> Awaitable[dict[str, Any] | None]:
+    def look(settled_only: bool) -> Awaitable[dict[str, Any] | None]:
+        settled = datetime.now(timezone.utc) - timedelta(seconds=SETTLE_SECONDS) if settled_only else None
         find = partial(state.store.messages_after, conversation_id=session_id, owner=caller.owner, after=after)
-        return asyncio.to_thread(find)
+        return asyncio.to_thread(find, until=settled)
 
     # Request.is_disconnected() never sees a disconnect behind the HTTP middleware: a task waits for it instead.
     watcher = asyncio.ensure_future(_until_disconnected(request))

@@ -12,9 +12,13 @@ const shown = { id: null, last: null, state: null }; // the case on screen: its 
 let me = { key_id: "", role: "agent" };
 let failed = () => {};
 
+let wired = false;
+
 export function setUpInbox(operator, onFailure) {
   me = operator;
   document.body.dataset.role = operator.role; // what an agent may not do (accept a passage, save a case) is hidden
+  if (wired) return; // signed in again after a refusal: the listeners and the timer are there already
+  wired = true;
   failed = onFailure;
   $("inbox-filters").addEventListener("change", () => showInbox().catch(failed));
   $("inbox-refresh").addEventListener("click", () => showInbox().catch(failed));
@@ -67,8 +71,10 @@ async function showCase(id) {
 }
 
 async function refresh() {
-  if (!shown.id) return;
-  const view = await api(`admin/inbox/${encodeURIComponent(shown.id)}`);
+  const id = shown.id;
+  if (!id) return;
+  const view = await api(`admin/inbox/${encodeURIComponent(id)}`);
+  if (id !== shown.id) return; // another case was opened meanwhile: this answer is not the one on screen
   const last = view.messages.at(-1)?.id || null;
   if (last !== shown.last) {
     $("case-conversation").replaceChildren(el("h3", {}, t("conversation")), ...messageList(view.messages, view.conversation_id));

@@ -286,7 +286,8 @@ async function listen(cursor = null) {
       await new Promise((resolve) => setTimeout(resolve, 5000)); // offline, or the server restarting
       continue;
     }
-    if (found === null || session !== state.session) continue; // gone, or the customer started a new one
+    if (found === null) break; // the session is gone (or no longer this browser's): nothing more will come
+    if (session !== state.session) continue; // the customer started a new conversation meanwhile
     for (const message of found.messages) {
       if (message.role === "agent") {
         showReply(message);
