@@ -206,3 +206,19 @@ def test_the_expected_wait_counts_what_is_left_of_running_work_and_the_spread_of
     clock[0] += 10.0  # running well past its estimate: a tenth of it still counts
     assert ladder.expected_wait("fast") == pytest.approx(0.2 + ladder.estimate("fast"))
     assert ladder.expected_wait("text") == 0.0  # text answers have their own lane: readings do not delay them
+
+
+def test_text_answers_are_not_spaced_while_no_reading_needs_the_cpu() -> None:
+    """At low load (follow-ups from a cached reading, questions alone) the text lane does not rest between answers."""
+    import asyncio
+    import time
+
+    ladder = Ladder(workers=1, queue_size=16, deadline=30, wait_budget=5.0)
+    started: list[float] = []
+
+    async def scenario() -> None:
+        await asyncio.gather(*(ladder.run(lambda: started.append(time.monotonic()), "text") for _ in range(3)))
+
+    asyncio.run(scenario())
+    ladder.shutdown()
+    assert started[-1] - started[0] < TEXT_GAP  # three answers, no gap between them
