@@ -238,6 +238,15 @@ def test_an_event_the_webhook_refuses_is_retried_before_anything_written_after_i
     assert _attempts(store) == [(EVENTS[0], 1, True), (EVENTS[1], 3, True), (EVENTS[2], 1, True)]
 
 
+def _replied_and_resolved(store: Store) -> tuple[str, str]:
+    """A hand-over, claimed, answered and resolved in the store: three webhook items in one conversation."""
+    conversation_id, case_id = handed_over(store)
+    assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]
+    store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text="您好")
+    store.resolve_case(case_id=case_id, agent_id="alice-id", resolved_by="alice")
+    return conversation_id, case_id
+
+
 async def _deliver(delivery: WebhookDelivery) -> int:
     async with httpx.AsyncClient(timeout=5.0) as client:
         return await delivery.deliver_due(client)
@@ -248,10 +257,7 @@ def test_events_written_while_the_webhook_is_down_are_delivered_after_a_restart(
     make_receiver: Callable[..., Receiver],
 ) -> None:
     store = make_store()
-    _, case_id = handed_over(store)
-    assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]
-    store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text="您好")
-    store.resolve_case(case_id=case_id, agent_id="alice-id", resolved_by="alice")
+    _, case_id = _replied_and_resolved(store)
     down = WebhookDelivery(store=store, url="http://127.0.0.1:1/nothing-listens-here")
     assert asyncio.run(_deliver(down)) == 0
     assert asyncio.run(_deliver(down)) == 0  # backing off: not even tried again
@@ -271,10 +277,7 @@ def test_a_refused_event_holds_back_its_own_conversation_only(
     make_receiver: Callable[..., Receiver],
 ) -> None:
     store = make_store()
-    first, case_id = handed_over(store)
-    assert store.claim_case(case_id=case_id, agent_id="alice-id", agent_name="alice")[0]
-    store.reply_to_case(case_id=case_id, agent_id="alice-id", agent_name="alice", text="您好")
-    store.resolve_case(case_id=case_id, agent_id="alice-id", resolved_by="alice")
+    first, _ = _replied_and_resolved(store)
     second, _ = handed_over(store)  # another customer, handed over after the first one's reply
     receiver = make_receiver(refuse={"handover.replied": 100})  # a receiver that cannot take replies yet
     delivery = WebhookDelivery(store=store, url=receiver.url)

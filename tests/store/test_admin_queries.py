@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from snapdesk.store import Store
-from snapdesk.store.admin import quantile
+from snapdesk.store.base import quantile
 from snapdesk.store.models import Feedback, Message
 
 T0 = datetime(2026, 3, 15, 10, 0, tzinfo=timezone.utc)

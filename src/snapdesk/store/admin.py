@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from snapdesk.store.base import StoreBase, messages_of
+from snapdesk.store.base import StoreBase, messages_of, quantile
 from snapdesk.store.case_times import case_times
 from snapdesk.store.models import Conversation, Feedback, Handover, Message
 
@@ -32,16 +32,6 @@ def _admin_message(m: Message, ratings: list[dict[str, Any]]) -> dict[str, Any]:
         "feedback": ratings,
         "agent_id": m.agent_id,  # the console says which key wrote a person's reply; the customer sees the name
     }
-
-
-def quantile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between the closest ranks (numpy's default); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low, high = math.floor(position), math.ceil(position)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 2)
 
 
 def _bucket_start(moment: datetime, seconds: int) -> datetime:
@@ -222,6 +212,7 @@ class AdminQueries(StoreBase):
                 )
             ):
                 bucket(created)["feedback"][rating] += 1
+            teams = case_times(s, since=start, until=until)
         for b in buckets:
             _finish_bucket(b)
         totals = _empty_bucket(start)
@@ -233,8 +224,6 @@ class AdminQueries(StoreBase):
         totals["_latency"] = {"request": window["request"], **window["stages"]}
         _finish_bucket(totals)
         del totals["start"]
-        with self._session() as s, s.begin():
-            teams = case_times(s, since=start, until=until, quantile=quantile)
         return {
             "start": start,
             "until": until,

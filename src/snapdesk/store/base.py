@@ -48,6 +48,16 @@ def utcnow() -> datetime:
         return now
 
 
+def quantile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks (numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 2)
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 

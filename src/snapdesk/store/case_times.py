@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from snapdesk.store.base import quantile
 from snapdesk.store.models import Handover
 
 
-def case_times(s: Session, *, since: datetime, until: datetime, quantile: Any) -> list[dict[str, Any]]:
+def case_times(s: Session, *, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Per team (null: the default), the cases first handed over in [since, until): how many, how many a person
     replied to and resolved, and the p50 / p90 seconds to each, most cases first. A case belongs to the team of its
     first hand-over."""
